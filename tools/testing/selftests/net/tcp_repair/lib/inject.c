@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hand-made TCP segments from a raw socket, as restore tools send them to
+ * re-create a FIN or an ACK: a bare 20-byte header, no options.
+ *
+ * The raw socket is transparent and bound to the (usually foreign) source
+ * address, so the kernel builds the IP header for both families. The TCP
+ * checksum is computed here for IPv4 and by the kernel (IPV6_CHECKSUM) for
+ * IPv6, except when a bad one is wanted.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tcp_repair.h"
+
+/* 20 bytes, no padding: every field is naturally aligned */
+struct tr_tcphdr {
+	uint16_t sport;
+	uint16_t dport;
+	uint32_t seq;
+	uint32_t ack;
+	uint8_t doff;		/* data offset in the high nibble */
+	uint8_t flags;
+	uint16_t win;
+	uint16_t csum;
+	uint16_t urg;
+};
+
+#define TR_TCPHDR_CSUM_OFF	16
+
+static uint32_t csum_add(uint32_t sum, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	for (; len > 1; p += 2, len -= 2)
+		sum += (p[0] << 8) | p[1];
+	if (len)
+		sum += p[0] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum & 0xffff;
+}
+
+/* Checksum over the pseudo-header and the segment, in host order */
+static uint16_t tcp_csum(const struct sockaddr_storage *src,
+			 const struct sockaddr_storage *dst,
+			 const void *seg, size_t len)
+{
+	uint32_t sum = 0;
+	uint8_t tail[4];
+
+	if (src->ss_family == AF_INET) {
+		sum = csum_add(sum, &((struct sockaddr_in *)src)->sin_addr, 4);
+		sum = csum_add(sum, &((struct sockaddr_in *)dst)->sin_addr, 4);
+		sum += IPPROTO_TCP + len;
+	} else {
+		sum = csum_add(sum, &((struct sockaddr_in6 *)src)->sin6_addr,
+			       16);
+		sum = csum_add(sum, &((struct sockaddr_in6 *)dst)->sin6_addr,
+			       16);
+		tail[0] = len >> 24;
+		tail[1] = len >> 16;
+		tail[2] = len >> 8;
+		tail[3] = len;
+		sum = csum_add(sum, tail, 4);
+		sum += IPPROTO_TCP;
+	}
+	return csum_fold(csum_add(sum, seg, len));
+}
+
+/* ::ffff:a.b.c.d is sent as IPv4, which is what it is on the wire. */
+static void unmap(const struct sockaddr_storage *in,
+		  struct sockaddr_storage *out)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)in;
+	struct sockaddr_in *sin = (struct sockaddr_in *)out;
+
+	*out = *in;
+	if (in->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+		return;
+	memset(out, 0, sizeof(*out));
+	sin->sin_family = AF_INET;
+	sin->sin_port = sin6->sin6_port;
+	memcpy(&sin->sin_addr, &sin6->sin6_addr.s6_addr[12], 4);
+}
+
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+	/* sin_port and sin6_port share their offset */
+	return ((const struct sockaddr_in *)ss)->sin_port;
+}
+
+int tr_inject(int ns, const struct sockaddr_storage *src_in,
+	      const struct sockaddr_storage *dst_in, const struct tr_seg *seg)
+{
+	struct sockaddr_storage src, dst, bsrc, bdst;
+	size_t len = sizeof(struct tr_tcphdr) + seg->len;
+	struct tr_tcphdr *th;
+	int fd, err = 0, one = 1;
+	uint16_t csum;
+	ssize_t n;
+	char *pkt;
+
+	unmap(src_in, &src);
+	unmap(dst_in, &dst);
+	if (src.ss_family != dst.ss_family)
+		return -EAFNOSUPPORT;
+
+	pkt = calloc(1, len);
+	if (!pkt)
+		return -ENOMEM;
+	th = (struct tr_tcphdr *)pkt;
+	th->sport = port_of(&src);
+	th->dport = port_of(&dst);
+	th->seq = htonl(seg->seq);
+	th->ack = htonl(seg->ack);
+	th->doff = (sizeof(*th) / 4) << 4;
+	th->flags = seg->flags;
+	th->win = htons(seg->win);
+	th->urg = htons(seg->urg);
+	if (seg->len)
+		memcpy(pkt + sizeof(*th), seg->data, seg->len);
+
+	fd = tr_ns_socket(ns, src.ss_family, SOCK_RAW | SOCK_CLOEXEC,
+			  IPPROTO_TCP);
+	if (fd < 0) {
+		free(pkt);
+		return fd;
+	}
+	if (src.ss_family == AF_INET)
+		err = setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one));
+	else
+		err = setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &one,
+				 sizeof(one));
+	if (err) {
+		err = -errno;
+		tr_log("setsockopt(IP(V6)_TRANSPARENT): %s", strerror(errno));
+		goto out;
+	}
+
+	/* A raw socket takes no port: the ports are in our header */
+	bsrc = src;
+	bdst = dst;
+	((struct sockaddr_in *)&bsrc)->sin_port = 0;
+	((struct sockaddr_in *)&bdst)->sin_port = 0;
+	if (bind(fd, (struct sockaddr *)&bsrc, tr_addr_len(&bsrc))) {
+		err = -errno;
+		tr_log("raw bind(%s): %s", tr_addr_str(&bsrc), strerror(errno));
+		goto out;
+	}
+
+	if (src.ss_family == AF_INET6 && !seg->bad_csum) {
+		int off = TR_TCPHDR_CSUM_OFF;
+
+		if (setsockopt(fd, SOL_IPV6, IPV6_CHECKSUM, &off,
+			       sizeof(off))) {
+			err = -errno;
+			tr_log("setsockopt(IPV6_CHECKSUM): %s",
+			       strerror(errno));
+			goto out;
+		}
+	} else {
+		csum = tcp_csum(&src, &dst, pkt, len);
+		if (seg->bad_csum)
+			csum ^= 0x5a5a;
+		th->csum = htons(csum);
+	}
+
+	n = sendto(fd, pkt, len, 0, (struct sockaddr *)&bdst,
+		   tr_addr_len(&bdst));
+	if (n != (ssize_t)len) {
+		err = n < 0 ? -errno : -EIO;
+		tr_log("raw sendto(%s): %s", tr_addr_str(&dst),
+		       n < 0 ? strerror(errno) : "short write");
+	}
+out:
+	close(fd);
+	free(pkt);
+	return err;
+}

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the TCP_REPAIR selftests.
+ *
+ * netns.c   anonymous network namespaces joined by veth pairs
+ * sock.c    connections, queue/state getters, bounded waits, data I/O
+ * repair.c  dump of a TCP socket in repair mode and its restore
+ * inject.c  hand-made TCP segments sent from a raw socket
+ * trace.c   counting skb:kfree_skb events in a private ftrace instance
+ *
+ * Functions return 0 (or a file descriptor, or a value) on success and
+ * -errno on failure; those doing more than one system call say why first.
+ */
+#ifndef TCP_REPAIR_SELFTEST_H
+#define TCP_REPAIR_SELFTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
+
+#include "../../../kselftest.h"
+
+#ifndef SOL_TCP
+#define SOL_TCP			6
+#endif
+#ifndef SO_MEMINFO
+#define SO_MEMINFO		55
+#endif
+#ifndef IP_TRANSPARENT
+#define IP_TRANSPARENT		19
+#endif
+#ifndef IPV6_TRANSPARENT
+#define IPV6_TRANSPARENT	75
+#endif
+#ifndef IPV6_CHECKSUM
+#define IPV6_CHECKSUM		7
+#endif
+#ifndef SIOCOUTQNSD
+#define SIOCOUTQNSD		0x894B
+#endif
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
+
+/* Bounded waits, in milliseconds */
+#define TR_SETUP_TIMEOUT	5000	/* links up, routes installed */
+#define TR_ARRIVAL_TIMEOUT	5000	/* a segment sent now reaches its socket */
+#define TR_RETRANS_TIMEOUT	10000	/* the peer's next retransmission */
+
+void tr_log(const char *fmt, ...) __printf(1, 2);
+
+/* ---- netns.c ---------------------------------------------------------- */
+
+/*
+ * peer <-veth-> origin and peer <-veth-> target. The service address lives
+ * on origin's loopback and moves to target's; the peer's address lives on
+ * the peer's loopback. Routes are /32 (/128) device routes with permanent
+ * neighbour entries, so no ARP or neighbour discovery ever runs.
+ */
+enum tr_ns {
+	TR_PEER,
+	TR_ORIGIN,
+	TR_TARGET,
+	TR_NS_NR,
+};
+
+enum tr_host {
+	TR_SERVICE,	/* the migrating address: 192.0.2.1, 2001:db8::1 */
+	TR_CLIENT,	/* the peer's address: 192.0.2.100, 2001:db8::100 */
+};
+
+struct tr_topo {
+	int family;
+	int ns[TR_NS_NR];
+	enum tr_ns service_in;		/* where the service address is */
+};
+
+int tr_ns_new(void);
+int tr_ns_socket(int ns, int domain, int type, int protocol);
+int tr_ns_run(int ns, int (*fn)(void *), void *arg);
+int tr_ip(int ns, const char *fmt, ...) __printf(2, 3);
+int tr_link_wait_up(int ns, const char *ifname, int timeout_ms);
+int tr_route_wait(int ns, const struct sockaddr_storage *src,
+		  const struct sockaddr_storage *dst, int timeout_ms);
+
+void tr_addr(int family, enum tr_host host, uint16_t port,
+	     struct sockaddr_storage *ss);
+socklen_t tr_addr_len(const struct sockaddr_storage *ss);
+const char *tr_addr_str(const struct sockaddr_storage *ss);
+
+int tr_topo_init(struct tr_topo *t, int family);
+void tr_topo_fini(struct tr_topo *t);
+/* Drop what @from sends to the other end of its path (bogus MAC) or not. */
+int tr_topo_block(struct tr_topo *t, enum tr_ns from, bool block);
+/* Migration, in this order: isolate, move, (restore), switch. */
+int tr_topo_isolate_origin(struct tr_topo *t);
+int tr_topo_move_service(struct tr_topo *t);
+int tr_topo_switch_peer(struct tr_topo *t);
+
+/* ---- sock.c ----------------------------------------------------------- */
+
+int64_t tr_now_ms(void);
+void tr_msleep(int ms);
+
+/* tcpi_state values (include/net/tcp_states.h) */
+enum tr_tcp_state {
+	TR_ESTABLISHED = 1,
+	TR_SYN_SENT,
+	TR_SYN_RECV,
+	TR_FIN_WAIT1,
+	TR_FIN_WAIT2,
+	TR_TIME_WAIT,
+	TR_CLOSE,
+	TR_CLOSE_WAIT,
+	TR_LAST_ACK,
+	TR_LISTEN,
+	TR_CLOSING,
+};
+
+/* A connection from the peer to the service address, non-blocking fds. */
+int tr_connect_pair(struct tr_topo *t, enum tr_ns server, int *peer_fd,
+		    int *server_fd);
+
+int tr_tcp_info(int fd, struct tcp_info *ti);
+int tr_tcp_state(int fd);
+const char *tr_state_str(int state);
+int tr_inq(int fd);
+int tr_outq(int fd);
+int tr_outq_nsd(int fd);
+int tr_meminfo(int fd, uint32_t mem[SK_MEMINFO_VARS]);
+int64_t tr_drops(int fd);
+int tr_sock_error(int fd);
+long tr_snmp_tcp(int ns, const char *field);
+
+void tr_fill(void *buf, size_t len, uint32_t seed);
+ssize_t tr_send_all(int fd, const void *buf, size_t len, int timeout_ms);
+ssize_t tr_recv_all(int fd, void *buf, size_t len, int timeout_ms);
+int tr_recv_eof(int fd, int timeout_ms);
+/* Receive @len bytes and compare them with @expect; 0 if identical. */
+int tr_expect_data(int fd, const void *expect, size_t len, int timeout_ms);
+/* Bounded waits for SIOCOUTQ, SIOCINQ or tcpi_state to reach a value */
+int tr_wait_outq(int fd, int bytes, int timeout_ms);
+int tr_wait_inq(int fd, int bytes, int timeout_ms);
+int tr_wait_state(int fd, int state, int timeout_ms);
+
+/* ---- repair.c --------------------------------------------------------- */
+
+struct tr_dump {
+	int family;
+	struct sockaddr_storage self;
+	struct sockaddr_storage peer;
+	uint8_t state;			/* tcpi_state */
+	uint8_t options;		/* TCPI_OPT_* */
+	uint8_t snd_wscale;
+	uint8_t rcv_wscale;
+	uint32_t mss;			/* TCP_MAXSEG */
+	uint32_t tsval;			/* TCP_TIMESTAMP */
+	uint32_t snd_seq;		/* TCP_QUEUE_SEQ, send queue: write_seq */
+	uint32_t rcv_seq;		/* TCP_QUEUE_SEQ, receive queue: rcv_nxt */
+	uint32_t sndq_len;		/* SIOCOUTQ: unacked and unsent bytes */
+	uint32_t unsent_len;		/* SIOCOUTQNSD: never sent */
+	uint32_t rcvq_len;		/* SIOCINQ */
+	char *sndq;
+	char *rcvq;
+	struct tcp_repair_window wnd;
+	int sndbuf;
+	int rcvbuf;
+};
+
+static inline uint32_t tr_dump_snd_una(const struct tr_dump *d)
+{
+	return d->snd_seq - d->sndq_len;
+}
+
+static inline uint32_t tr_dump_snd_nxt(const struct tr_dump *d)
+{
+	return d->snd_seq - d->unsent_len;
+}
+
+int tr_repair(int fd, int mode);
+int tr_repair_queue(int fd, int queue);
+int tr_queue_seq(int fd, int queue, uint32_t *seq);
+int tr_window_get(int fd, struct tcp_repair_window *w);
+
+/* Turns repair on and reads everything a restore needs. */
+int tr_dump(int fd, struct tr_dump *d);
+void tr_dump_free(struct tr_dump *d);
+
+/*
+ * Restore in @ns, in the freeze-friendly order: socket, repair on, queue
+ * sequences, TCP_TIMESTAMP, bind, connect, options, sent data and receive
+ * queue. Returns the socket, still in repair, window not set; the unsent
+ * bytes are left for tr_restore_unsent() once repair is off.
+ */
+int tr_restore_sock(int ns, const struct tr_dump *d);
+int tr_restore_window(int fd, const struct tr_dump *d);
+int tr_restore_unsent(int fd, const struct tr_dump *d);
+/* All of it: restore_sock, window, repair off with @off_mode, unsent. */
+int tr_restore(int ns, const struct tr_dump *d, int off_mode);
+
+/* ---- inject.c --------------------------------------------------------- */
+
+#define TR_FIN	0x01
+#define TR_SYN	0x02
+#define TR_RST	0x04
+#define TR_PSH	0x08
+#define TR_ACK	0x10
+#define TR_URG	0x20
+
+struct tr_seg {
+	uint32_t seq;
+	uint32_t ack;
+	uint16_t win;			/* raw field, already scaled down */
+	uint16_t urg;
+	uint8_t flags;
+	bool bad_csum;
+	const void *data;
+	size_t len;
+};
+
+/*
+ * Send @seg from @src to @dst (ports taken from the addresses) with a raw
+ * socket created in @ns. @src need not be local: the socket is transparent.
+ */
+int tr_inject(int ns, const struct sockaddr_storage *src,
+	      const struct sockaddr_storage *dst, const struct tr_seg *seg);
+
+/* ---- trace.c ---------------------------------------------------------- */
+
+struct tr_trace {
+	char dir[128];			/* the instance, empty if none */
+	int reason;			/* enum value of SOCKET_REPAIR, or -1 */
+};
+
+/* 0 when the instance records skb:kfree_skb, -errno otherwise */
+int tr_trace_start(struct tr_trace *tr);
+/* Lines reporting "reason: SOCKET_REPAIR" so far, or -errno */
+long tr_trace_count(struct tr_trace *tr);
+void tr_trace_stop(struct tr_trace *tr);
+
+#endif /* TCP_REPAIR_SELFTEST_H */
