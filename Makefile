@@ -7,6 +7,7 @@
 #                 (exactly the expected failures) and on the patched one
 #                 (everything passes)
 #   make bisect   check that the kernel builds after every kernel patch
+#   make bench    print benchmark figures (fast-path machine code so far)
 #   make clean    remove build outputs (keeps the unpacked trees)
 #   make distclean remove the whole build folder
 
@@ -15,7 +16,7 @@ export BASE
 
 EXPECTED := expected-failures/$(BASE)-unpatched
 
-.PHONY: all src run check static bisect run-base run-patched clean distclean
+.PHONY: all src run check static bisect bench run-base run-patched clean distclean
 
 all: run
 
@@ -31,6 +32,11 @@ static: src
 bisect: src
 	@scripts/kernel-build.sh patched
 	@scripts/check-bisect.sh
+
+bench: src
+	@scripts/kernel-build.sh base
+	@scripts/kernel-build.sh patched
+	@scripts/bench-fastpath.sh
 
 run-base: src
 	@scripts/suite-run.sh base $(EXPECTED)

@@ -19,8 +19,11 @@ ln -sf /proc/self/fd/0 /dev/stdin
 ln -sf /proc/self/fd/1 /dev/stdout
 ln -sf /proc/self/fd/2 /dev/stderr
 mount -t devpts devpts /dev/pts
-mount -t tmpfs tmp /tmp
 mount -t tmpfs run /run
+# /tmp stays the host's, read-only: the project itself may live there (CI
+# clones anywhere). Temporary files go to a tmpfs through TMPDIR.
+mkdir -p /run/tmp
+export TMPDIR=/run/tmp
 mount -t tmpfs shm /dev/shm
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mkdir -p /run/results
