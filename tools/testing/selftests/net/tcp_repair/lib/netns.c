@@ -511,6 +511,39 @@ fail:
 	return err;
 }
 
+int tr_topo_init_mapped(struct tr_topo *t)
+{
+	int err;
+
+	err = tr_topo_init(t, AF_INET);
+	if (!err)
+		t->mapped = true;
+	return err;
+}
+
+int tr_topo_sock_family(const struct tr_topo *t)
+{
+	return t->mapped ? AF_INET6 : t->family;
+}
+
+void tr_topo_addr(const struct tr_topo *t, enum tr_host h, uint16_t port,
+		  struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in sin;
+
+	tr_addr(t->family, h, port, ss);
+	if (!t->mapped)
+		return;
+	memcpy(&sin, ss, sizeof(sin));
+	memset(ss, 0, sizeof(*ss));
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = sin.sin_port;
+	sin6->sin6_addr.s6_addr[10] = 0xff;
+	sin6->sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&sin6->sin6_addr.s6_addr[12], &sin.sin_addr, 4);
+}
+
 /*
  * Make the path from @from towards the other end lose every packet: the
  * neighbour entry points at a MAC nobody has, the receiving veth sees an

@@ -133,7 +133,11 @@ static int dump_queues(int fd, struct tr_dump *d)
 		return outq < 0 ? outq : nsd;
 	d->sndq_len = outq;
 	d->unsent_len = nsd;
-	return peek_queue(fd, d->sndq_len, &d->sndq, "send");
+	/* A FIN we sent and nobody acknowledged takes a sequence number */
+	d->fin_queued = outq && (1 << d->state) & (1 << TR_FIN_WAIT1 |
+						   1 << TR_CLOSING |
+						   1 << TR_LAST_ACK);
+	return peek_queue(fd, tr_dump_sndq_data(d), &d->sndq, "send");
 }
 
 void tr_dump_free(struct tr_dump *d)
@@ -144,7 +148,8 @@ void tr_dump_free(struct tr_dump *d)
 	d->rcvq = NULL;
 }
 
-int tr_dump(int fd, struct tr_dump *d)
+int tr_dump_peer(int fd, const struct sockaddr_storage *peer,
+		 struct tr_dump *d)
 {
 	socklen_t len = sizeof(d->self);
 	uint32_t rcv_seq, snd_seq;
@@ -158,8 +163,12 @@ int tr_dump(int fd, struct tr_dump *d)
 	}
 	len = sizeof(d->peer);
 	if (getpeername(fd, (struct sockaddr *)&d->peer, &len)) {
-		tr_log("getpeername(): %s", strerror(errno));
-		return -errno;
+		if (errno != ENOTCONN || !peer) {
+			tr_log("getpeername(): %s", strerror(errno));
+			return -errno;
+		}
+		/* SYN_SENT and CLOSE keep their peer but do not tell it */
+		d->peer = *peer;
 	}
 	d->family = d->self.ss_family;
 
@@ -217,6 +226,11 @@ int tr_dump(int fd, struct tr_dump *d)
 fail:
 	tr_dump_free(d);
 	return err;
+}
+
+int tr_dump(int fd, struct tr_dump *d)
+{
+	return tr_dump_peer(fd, NULL, d);
 }
 
 /* Write @len bytes into the queue selected with TCP_REPAIR_QUEUE. */
@@ -295,7 +309,7 @@ static int restore_options(int fd, const struct tr_dump *d)
 
 int tr_restore_sock(int ns, const struct tr_dump *d)
 {
-	uint32_t sent = d->sndq_len - d->unsent_len;
+	uint32_t sent = tr_dump_sndq_data(d) - tr_dump_unsent_data(d);
 	int fd, err;
 
 	fd = tr_ns_socket(ns, d->family, SOCK_STREAM | SOCK_CLOEXEC,
@@ -379,18 +393,71 @@ int tr_restore_window(int fd, const struct tr_dump *d)
 /* The bytes that were never sent go through the normal send path. */
 int tr_restore_unsent(int fd, const struct tr_dump *d)
 {
-	const char *unsent = d->sndq + d->sndq_len - d->unsent_len;
+	uint32_t len = tr_dump_unsent_data(d);
+	const char *unsent = d->sndq + tr_dump_sndq_data(d) - len;
 	ssize_t n;
 
-	if (!d->unsent_len)
+	if (!len)
 		return 0;
-	n = tr_send_all(fd, unsent, d->unsent_len, TR_SETUP_TIMEOUT);
-	if (n != (ssize_t)d->unsent_len) {
-		tr_log("writing %u unsent bytes: %s", d->unsent_len,
+	n = tr_send_all(fd, unsent, len, TR_SETUP_TIMEOUT);
+	if (n != (ssize_t)len) {
+		tr_log("writing %u unsent bytes: %s", len,
 		       n < 0 ? strerror(-n) : "send buffer full");
 		return n < 0 ? n : -ENOBUFS;
 	}
 	return 0;
+}
+
+int tr_restore_unsent_repair(int fd, const struct tr_dump *d)
+{
+	uint32_t len = tr_dump_unsent_data(d);
+	const char *unsent = d->sndq + tr_dump_sndq_data(d) - len;
+	int err;
+
+	err = tr_repair_queue(fd, TCP_SEND_QUEUE);
+	err = err ?: write_queue(fd, unsent, len, "send");
+	return err ?: tr_repair_queue(fd, TCP_NO_QUEUE);
+}
+
+int tr_restore_syn_sent(int ns, const struct tr_dump *d)
+{
+	int fd, err;
+
+	fd = tr_ns_socket(ns, d->family,
+			  SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			  IPPROTO_TCP);
+	if (fd < 0)
+		return fd;
+	err = tr_repair(fd, TCP_REPAIR_ON);
+	err = err ?: tr_repair_queue(fd, TCP_SEND_QUEUE);
+	/* write_seq is one past the SYN: the SYN goes out with the old ISN */
+	err = err ?: setsockopt_int(fd, SOL_TCP, TCP_QUEUE_SEQ, d->snd_seq - 1,
+				    "TCP_QUEUE_SEQ, send queue");
+	if (err)
+		goto fail;
+	if (bind(fd, (struct sockaddr *)&d->self, tr_addr_len(&d->self))) {
+		err = -errno;
+		tr_log("bind(%s): %s", tr_addr_str(&d->self), strerror(errno));
+		goto fail;
+	}
+	err = tr_repair(fd, TCP_REPAIR_OFF);
+	if (err)
+		goto fail;
+	if (connect(fd, (struct sockaddr *)&d->peer, tr_addr_len(&d->peer)) &&
+	    errno != EINPROGRESS) {
+		err = -errno;
+		tr_log("connect(%s): %s", tr_addr_str(&d->peer),
+		       strerror(errno));
+		goto fail;
+	}
+	err = tr_repair(fd, TCP_REPAIR_ON);
+	if (err)
+		goto fail;
+	return fd;
+
+fail:
+	close(fd);
+	return err;
 }
 
 int tr_restore(int ns, const struct tr_dump *d, int off_mode)

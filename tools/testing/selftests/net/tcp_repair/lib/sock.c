@@ -94,10 +94,10 @@ int tr_connect_pair(struct tr_topo *t, enum tr_ns server, int *peer_fd,
 	socklen_t len = sizeof(svc);
 	int soerr = 0;
 
-	tr_addr(t->family, TR_SERVICE, 0, &svc);
-	tr_addr(t->family, TR_CLIENT, 0, &cli);
+	tr_topo_addr(t, TR_SERVICE, 0, &svc);
+	tr_topo_addr(t, TR_CLIENT, 0, &cli);
 
-	lfd = tr_ns_socket(t->ns[server], t->family,
+	lfd = tr_ns_socket(t->ns[server], tr_topo_sock_family(t),
 			   SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (lfd < 0)
 		return lfd;
@@ -110,7 +110,7 @@ int tr_connect_pair(struct tr_topo *t, enum tr_ns server, int *peer_fd,
 		goto out;
 	}
 
-	cfd = tr_ns_socket(t->ns[TR_PEER], t->family,
+	cfd = tr_ns_socket(t->ns[TR_PEER], tr_topo_sock_family(t),
 			   SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (cfd < 0) {
 		err = cfd;

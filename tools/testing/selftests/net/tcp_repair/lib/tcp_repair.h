@@ -80,6 +80,7 @@ struct tr_topo {
 	int family;
 	int ns[TR_NS_NR];
 	enum tr_ns service_in;		/* where the service address is */
+	bool mapped;			/* AF_INET6 sockets, ::ffff:a.b.c.d */
 };
 
 int tr_ns_new(void);
@@ -96,6 +97,12 @@ socklen_t tr_addr_len(const struct sockaddr_storage *ss);
 const char *tr_addr_str(const struct sockaddr_storage *ss);
 
 int tr_topo_init(struct tr_topo *t, int family);
+/* The IPv4 topology, used by AF_INET6 sockets with v4-mapped addresses */
+int tr_topo_init_mapped(struct tr_topo *t);
+/* What sockets on @t use: their family and the addresses they see */
+int tr_topo_sock_family(const struct tr_topo *t);
+void tr_topo_addr(const struct tr_topo *t, enum tr_host host, uint16_t port,
+		  struct sockaddr_storage *ss);
 void tr_topo_fini(struct tr_topo *t);
 /* Drop what @from sends to the other end of its path (bogus MAC) or not. */
 int tr_topo_block(struct tr_topo *t, enum tr_ns from, bool block);
@@ -172,11 +179,30 @@ struct tr_dump {
 	struct tcp_repair_window wnd;
 	int sndbuf;
 	int rcvbuf;
+	/*
+	 * Our FIN is queued and not acknowledged (FIN_WAIT1, CLOSING,
+	 * LAST_ACK): it counts in snd_seq and sndq_len, and in unsent_len if
+	 * it never left, but it is not in sndq.
+	 */
+	bool fin_queued;
 };
 
 static inline uint32_t tr_dump_snd_una(const struct tr_dump *d)
 {
 	return d->snd_seq - d->sndq_len;
+}
+
+/* Data bytes in sndq, and the part of them that was never sent */
+static inline uint32_t tr_dump_sndq_data(const struct tr_dump *d)
+{
+	return d->sndq_len - d->fin_queued;
+}
+
+static inline uint32_t tr_dump_unsent_data(const struct tr_dump *d)
+{
+	/* The FIN is last in the queue: if anything is unsent, it is too */
+	return d->unsent_len && d->fin_queued ? d->unsent_len - 1 :
+						d->unsent_len;
 }
 
 static inline uint32_t tr_dump_snd_nxt(const struct tr_dump *d)
@@ -191,6 +217,12 @@ int tr_window_get(int fd, struct tcp_repair_window *w);
 
 /* Turns repair on and reads everything a restore needs. */
 int tr_dump(int fd, struct tr_dump *d);
+/*
+ * The same for a socket getpeername() refuses (SYN_SENT, CLOSE): @peer is
+ * the address it is connected to, used when getpeername() says ENOTCONN.
+ */
+int tr_dump_peer(int fd, const struct sockaddr_storage *peer,
+		 struct tr_dump *d);
 void tr_dump_free(struct tr_dump *d);
 
 /*
@@ -202,6 +234,18 @@ void tr_dump_free(struct tr_dump *d);
 int tr_restore_sock(int ns, const struct tr_dump *d);
 int tr_restore_window(int fd, const struct tr_dump *d);
 int tr_restore_unsent(int fd, const struct tr_dump *d);
+/*
+ * The unsent bytes written in repair mode with the send queue selected:
+ * recorded as sent, so that a FIN queued after them in the same repair
+ * period follows them. The peer gets them by retransmission.
+ */
+int tr_restore_unsent_repair(int fd, const struct tr_dump *d);
+/*
+ * SYN_SENT: repair on, bind, the initial sequence number, repair off, a
+ * real (non-blocking) connect() and repair on again. Returns the socket,
+ * in repair mode, its SYN on the wire.
+ */
+int tr_restore_syn_sent(int ns, const struct tr_dump *d);
 /* All of it: restore_sock, window, repair off with @off_mode, unsent. */
 int tr_restore(int ns, const struct tr_dump *d, int off_mode);
 
