@@ -307,6 +307,30 @@ static int restore_options(int fd, const struct tr_dump *d)
 	return 0;
 }
 
+/* bind() to the dumped local address, connect() to the dumped peer */
+static int bind_self(int fd, const struct tr_dump *d)
+{
+	int err;
+
+	if (!bind(fd, (struct sockaddr *)&d->self, tr_addr_len(&d->self)))
+		return 0;
+	err = errno;
+	tr_log("bind(%s): %s", tr_addr_str(&d->self), strerror(err));
+	return -err;
+}
+
+static int connect_peer(int fd, const struct tr_dump *d)
+{
+	int err;
+
+	if (!connect(fd, (struct sockaddr *)&d->peer, tr_addr_len(&d->peer)) ||
+	    errno == EINPROGRESS)
+		return 0;
+	err = errno;
+	tr_log("connect(%s): %s", tr_addr_str(&d->peer), strerror(err));
+	return -err;
+}
+
 int tr_restore_sock(int ns, const struct tr_dump *d)
 {
 	uint32_t sent = tr_dump_sndq_data(d) - tr_dump_unsent_data(d);
@@ -332,18 +356,11 @@ int tr_restore_sock(int ns, const struct tr_dump *d)
 	if (err)
 		goto fail;
 
-	if (bind(fd, (struct sockaddr *)&d->self, tr_addr_len(&d->self))) {
-		err = -errno;
-		tr_log("bind(%s): %s", tr_addr_str(&d->self), strerror(errno));
-		goto fail;
-	}
+	err = bind_self(fd, d);
 	/* In repair mode connect() sends nothing: ESTABLISHED at once */
-	if (connect(fd, (struct sockaddr *)&d->peer, tr_addr_len(&d->peer))) {
-		err = -errno;
-		tr_log("connect(%s): %s", tr_addr_str(&d->peer),
-		       strerror(errno));
+	err = err ?: connect_peer(fd, d);
+	if (err)
 		goto fail;
-	}
 	err = restore_options(fd, d);
 	if (err)
 		goto fail;
@@ -435,22 +452,10 @@ int tr_restore_syn_sent(int ns, const struct tr_dump *d)
 				    "TCP_QUEUE_SEQ, send queue");
 	if (err)
 		goto fail;
-	if (bind(fd, (struct sockaddr *)&d->self, tr_addr_len(&d->self))) {
-		err = -errno;
-		tr_log("bind(%s): %s", tr_addr_str(&d->self), strerror(errno));
-		goto fail;
-	}
-	err = tr_repair(fd, TCP_REPAIR_OFF);
-	if (err)
-		goto fail;
-	if (connect(fd, (struct sockaddr *)&d->peer, tr_addr_len(&d->peer)) &&
-	    errno != EINPROGRESS) {
-		err = -errno;
-		tr_log("connect(%s): %s", tr_addr_str(&d->peer),
-		       strerror(errno));
-		goto fail;
-	}
-	err = tr_repair(fd, TCP_REPAIR_ON);
+	err = bind_self(fd, d);
+	err = err ?: tr_repair(fd, TCP_REPAIR_OFF);
+	err = err ?: connect_peer(fd, d);
+	err = err ?: tr_repair(fd, TCP_REPAIR_ON);
 	if (err)
 		goto fail;
 	return fd;
