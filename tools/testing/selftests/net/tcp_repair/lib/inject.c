@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Hand-made TCP segments from a raw socket, as restore tools send them to
- * re-create a FIN or an ACK: a bare 20-byte header, no options.
+ * re-create a FIN or an ACK: a bare 20-byte header, or one with whatever
+ * options the caller made up.
  *
  * The raw socket is transparent and bound to the (usually foreign) source
  * address, so the kernel builds the IP header for both families. The TCP
@@ -105,7 +106,8 @@ int tr_inject(int ns, const struct sockaddr_storage *src_in,
 	      const struct sockaddr_storage *dst_in, const struct tr_seg *seg)
 {
 	struct sockaddr_storage src, dst, bsrc, bdst;
-	size_t len = sizeof(struct tr_tcphdr) + seg->len;
+	size_t hlen = sizeof(struct tr_tcphdr) + seg->optlen;
+	size_t len = hlen + seg->len;
 	struct tr_tcphdr *th;
 	int fd, err = 0, one = 1;
 	uint16_t csum;
@@ -116,6 +118,8 @@ int tr_inject(int ns, const struct sockaddr_storage *src_in,
 	unmap(dst_in, &dst);
 	if (src.ss_family != dst.ss_family)
 		return -EAFNOSUPPORT;
+	if (seg->optlen > TR_OPT_MAX || seg->optlen % 4 || seg->res > 0xf)
+		return -EINVAL;
 
 	pkt = calloc(1, len);
 	if (!pkt)
@@ -125,12 +129,14 @@ int tr_inject(int ns, const struct sockaddr_storage *src_in,
 	th->dport = port_of(&dst);
 	th->seq = htonl(seg->seq);
 	th->ack = htonl(seg->ack);
-	th->doff = (sizeof(*th) / 4) << 4;
+	th->doff = (hlen / 4) << 4 | seg->res;
 	th->flags = seg->flags;
 	th->win = htons(seg->win);
 	th->urg = htons(seg->urg);
+	if (seg->optlen)
+		memcpy(pkt + sizeof(*th), seg->opts, seg->optlen);
 	if (seg->len)
-		memcpy(pkt + sizeof(*th), seg->data, seg->len);
+		memcpy(pkt + hlen, seg->data, seg->len);
 
 	fd = tr_ns_socket(ns, src.ss_family, SOCK_RAW | SOCK_CLOEXEC,
 			  IPPROTO_TCP);

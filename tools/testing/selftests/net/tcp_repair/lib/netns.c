@@ -607,3 +607,31 @@ int tr_topo_switch_peer(struct tr_topo *t)
 	return tr_ip(t->ns[TR_PEER], "route replace %s/%d dev p-t",
 		     host(t, TR_SERVICE), plen(t));
 }
+
+/*
+ * Run @argv (searched in PATH) in @ns, stdout and stderr to @out and @err
+ * (-1: inherited). The child dies with its parent. Returns its pid, or
+ * -errno; a program that cannot be run exits with 127.
+ */
+pid_t tr_ns_spawn(int ns, char *const argv[], int out, int err)
+{
+	pid_t parent = getpid(), pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(126);
+	if (setns(ns, CLONE_NEWNET))
+		_exit(125);
+	if ((out >= 0 && dup2(out, STDOUT_FILENO) < 0) ||
+	    (err >= 0 && dup2(err, STDERR_FILENO) < 0))
+		_exit(124);
+	execvp(argv[0], argv);
+	_exit(127);
+}

@@ -148,8 +148,8 @@ void tr_dump_free(struct tr_dump *d)
 	d->rcvq = NULL;
 }
 
-int tr_dump_peer(int fd, const struct sockaddr_storage *peer,
-		 struct tr_dump *d)
+static int dump(int fd, const struct sockaddr_storage *peer,
+		struct tr_dump *d, bool *changed)
 {
 	socklen_t len = sizeof(d->self);
 	uint32_t rcv_seq, snd_seq;
@@ -214,9 +214,13 @@ int tr_dump_peer(int fd, const struct sockaddr_storage *peer,
 	if (rcv_seq != d->rcv_seq || snd_seq != d->snd_seq ||
 	    tr_inq(fd) != (int)d->rcvq_len ||
 	    tr_outq(fd) != (int)d->sndq_len) {
-		tr_log("the socket changed while it was dumped");
-		err = -EAGAIN;
-		goto fail;
+		if (changed) {
+			*changed = true;
+		} else {
+			tr_log("the socket changed while it was dumped");
+			err = -EAGAIN;
+			goto fail;
+		}
 	}
 	err = tr_repair_queue(fd, TCP_NO_QUEUE);
 	if (err)
@@ -228,9 +232,21 @@ fail:
 	return err;
 }
 
+int tr_dump_peer(int fd, const struct sockaddr_storage *peer,
+		 struct tr_dump *d)
+{
+	return dump(fd, peer, d, NULL);
+}
+
 int tr_dump(int fd, struct tr_dump *d)
 {
 	return tr_dump_peer(fd, NULL, d);
+}
+
+int tr_dump_once(int fd, struct tr_dump *d, bool *changed)
+{
+	*changed = false;
+	return dump(fd, NULL, d, changed);
 }
 
 /* Write @len bytes into the queue selected with TCP_REPAIR_QUEUE. */
@@ -256,6 +272,17 @@ static int write_queue(int fd, const char *buf, uint32_t len,
 	return 0;
 }
 
+/*
+ * The *FORCE variants (CAP_NET_ADMIN) pass net.core.[rw]mem_max, which a
+ * queue of a socket with a large buffer needs; the plain ones otherwise.
+ */
+static int set_buffer(int fd, int force, int name, int val, const char *what)
+{
+	if (!setsockopt(fd, SOL_SOCKET, force, &val, sizeof(val)))
+		return 0;
+	return setsockopt_int(fd, SOL_SOCKET, name, val, what);
+}
+
 /* Room for the queues even if the original buffer had been autotuned. */
 static int restore_buffers(int fd, const struct tr_dump *d)
 {
@@ -265,16 +292,16 @@ static int restore_buffers(int fd, const struct tr_dump *d)
 	want = d->sndbuf > (int)(4 * d->sndq_len) ? d->sndbuf :
 						    (int)(4 * d->sndq_len);
 	if (!err && want > cur)
-		err = setsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, want / 2,
-				     "SO_SNDBUF");
+		err = set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, want / 2,
+				 "SO_SNDBUF");
 	if (err)
 		return err;
 	err = getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, &cur, "SO_RCVBUF");
 	want = d->rcvbuf > (int)(4 * d->rcvq_len) ? d->rcvbuf :
 						    (int)(4 * d->rcvq_len);
 	if (!err && want > cur)
-		err = setsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, want / 2,
-				     "SO_RCVBUF");
+		err = set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, want / 2,
+				 "SO_RCVBUF");
 	return err;
 }
 

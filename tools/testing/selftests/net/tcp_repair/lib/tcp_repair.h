@@ -7,6 +7,8 @@
  * repair.c  dump of a TCP socket in repair mode and its restore
  * inject.c  hand-made TCP segments sent from a raw socket
  * trace.c   counting skb:kfree_skb events in a private ftrace instance
+ * migrate.c a guest namespace behind origin and target, addresses moving
+ * relay.c   a relay between peer and guest that migrates under load
  *
  * Functions return 0 (or a file descriptor, or a value) on success and
  * -errno on failure; those doing more than one system call say why first.
@@ -25,6 +27,11 @@
 #include <linux/tcp.h>
 
 #include "../../../kselftest.h"
+
+/* Older kselftest.h (6.1) has no __printf: format checks on newer ones */
+#ifndef __printf
+#define __printf(...)
+#endif
 
 #ifndef SOL_TCP
 #define SOL_TCP			6
@@ -90,6 +97,8 @@ int tr_ip(int ns, const char *fmt, ...) __printf(2, 3);
 int tr_link_wait_up(int ns, const char *ifname, int timeout_ms);
 int tr_route_wait(int ns, const struct sockaddr_storage *src,
 		  const struct sockaddr_storage *dst, int timeout_ms);
+/* A program run in @ns, killed with its parent; its pid or -errno */
+pid_t tr_ns_spawn(int ns, char *const argv[], int out, int err);
 
 void tr_addr(int family, enum tr_host host, uint16_t port,
 	     struct sockaddr_storage *ss);
@@ -223,6 +232,12 @@ int tr_dump(int fd, struct tr_dump *d);
  */
 int tr_dump_peer(int fd, const struct sockaddr_storage *peer,
 		 struct tr_dump *d);
+/*
+ * One pass, as a migration tool does it: a socket that changed while it was
+ * dumped (a socket in repair mode that still receives) sets *@changed
+ * instead of failing, and the image is the one first read.
+ */
+int tr_dump_once(int fd, struct tr_dump *d, bool *changed);
 void tr_dump_free(struct tr_dump *d);
 
 /*
@@ -264,10 +279,15 @@ struct tr_seg {
 	uint16_t win;			/* raw field, already scaled down */
 	uint16_t urg;
 	uint8_t flags;
+	uint8_t res;			/* the 4 reserved bits before flags */
 	bool bad_csum;
+	const void *opts;		/* options, TR_OPT_MAX bytes at most, */
+	size_t optlen;			/* a multiple of 4 */
 	const void *data;
 	size_t len;
 };
+
+#define TR_OPT_MAX	40
 
 /*
  * Send @seg from @src to @dst (ports taken from the addresses) with a raw
@@ -288,5 +308,98 @@ int tr_trace_start(struct tr_trace *tr);
 /* Lines reporting "reason: SOCKET_REPAIR" so far, or -errno */
 long tr_trace_count(struct tr_trace *tr);
 void tr_trace_stop(struct tr_trace *tr);
+
+/* ---- migrate.c -------------------------------------------------------- */
+
+/*
+ * struct tr_topo plus a guest namespace joined to origin and to target.
+ * A relay's two addresses, the service address (peer side) and its own on
+ * the guest side, move together between origin and target: service_in
+ * says where they are.
+ */
+enum tr_guest_host {
+	TR_RELAY,	/* the relay's guest side: 198.51.100.1, 2001:db8:1::1 */
+	TR_GUEST,	/* the guest: 198.51.100.100, 2001:db8:1::100 */
+};
+
+struct tr_mig_topo {
+	struct tr_topo topo;
+	int guest;			/* the guest's namespace */
+};
+
+void tr_guest_addr(int family, enum tr_guest_host host, uint16_t port,
+		   struct sockaddr_storage *ss);
+int tr_mig_topo_init(struct tr_mig_topo *m, int family);
+void tr_mig_topo_fini(struct tr_mig_topo *m);
+/* Where the relay's addresses go next: the other of origin and target */
+enum tr_ns tr_mig_topo_other(const struct tr_mig_topo *m);
+/* The addresses leave their host for the other one */
+int tr_mig_topo_move(struct tr_mig_topo *m);
+/* The peer and the guest route them to their new host */
+int tr_mig_topo_switch(struct tr_mig_topo *m);
+
+/* ---- relay.c ---------------------------------------------------------- */
+
+#define TR_RELAY_CONNS	8
+
+enum tr_leg {
+	TR_LEG_PEER,			/* accepted from the peer */
+	TR_LEG_GUEST,			/* connected to the guest */
+	TR_LEGS,
+};
+
+struct tr_relay_buf {
+	char *data;
+	size_t head, tail, size;
+};
+
+struct tr_relay_conn {
+	int fd[TR_LEGS];
+	struct tr_relay_buf buf[TR_LEGS];	/* read from the leg */
+	uint64_t bytes[TR_LEGS];	/* read from the leg */
+	uint64_t mark[TR_LEGS];		/* bytes[] at the last migration */
+	bool eof[TR_LEGS];
+	bool shut[TR_LEGS];		/* EOF passed on to the other leg */
+	bool dead[TR_LEGS];		/* reset: closed, data for it dropped */
+	bool connecting;		/* guest leg not connected yet */
+	bool done;
+};
+
+struct tr_relay {
+	struct tr_mig_topo *m;
+	int lfd;
+	uint16_t guest_port;
+	struct tr_relay_conn conn[TR_RELAY_CONNS];
+	int nconn;
+	uint64_t total;			/* bytes read, all legs */
+	int64_t progress_ms;		/* when a byte was last read */
+	int migrations;			/* completed */
+	int exposed;			/* windows the stream reached an original in */
+	int unexposed;			/* windows it did not */
+	uint64_t acked_bytes;		/* acknowledged by originals in repair */
+	int dumps_changed;		/* sockets that moved while dumped */
+	int resets;
+	char reason[16];		/* of the first failure, "" if none */
+	char error[192];
+};
+
+struct pollfd;
+
+/* Listen on the service address, port @port; relay to the guest's @gport */
+int tr_relay_start(struct tr_relay *r, struct tr_mig_topo *m, uint16_t port,
+		   uint16_t gport);
+/*
+ * One round: wait up to @timeout_ms for the relay's sockets or the
+ * caller's @extra (up to 8, revents filled in), then move what can be
+ * moved. Failures are recorded in reason/error, not returned.
+ */
+int tr_relay_poll(struct tr_relay *r, struct pollfd *extra, int nextra,
+		  int timeout_ms);
+/* Move every connection to the other host; 0 or -errno, error set */
+int tr_relay_migrate(struct tr_relay *r);
+/* What each leg's socket says, for a diagnosis */
+void tr_relay_log_state(const struct tr_relay *r);
+/* Abort the connections, close everything */
+void tr_relay_stop(struct tr_relay *r);
 
 #endif /* TCP_REPAIR_SELFTEST_H */

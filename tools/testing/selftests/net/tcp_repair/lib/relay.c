@@ -1,0 +1,686 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A TCP relay that migrates with its connections, playing passt's part for
+ * a guest: it accepts the peer's connections on the service address and
+ * relays each to the guest's server from its own guest-side address, all
+ * in one event loop. Its sockets live where its addresses are (origin or
+ * target, lib/migrate.c); tr_relay_migrate() moves all of them to the
+ * other host with TCP_REPAIR while the traffic goes on, and no netfilter
+ * rule or route keeps the peers' segments from the originals meanwhile.
+ *
+ * A migration: the receive queues are read empty, so that the streams
+ * keep coming; every leg ("original") is put in repair mode and dumped
+ * once, as migration tools do; the originals stay in repair mode while the
+ * relay waits for the streams to reach the originals of the legs that
+ * carried them (the window in which a kernel that does not freeze
+ * acknowledges bytes the images do not have: they are lost); the addresses
+ * move; the copies are restored (TCP_TIMESTAMP before connect()), the
+ * routes switched, repair mode turned off on the copies, and only then are
+ * the originals closed, silently, in repair mode.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tcp_repair.h"
+
+#define BUF_SIZE	1048576		/* per direction, more than a rcvbuf */
+#define SOCK_BUF	(128 << 10)	/* SO_SNDBUF/SO_RCVBUF, doubled */
+
+static const char *const leg_name[TR_LEGS] = {
+	[TR_LEG_PEER]	= "peer",
+	[TR_LEG_GUEST]	= "guest",
+};
+
+static void fail(struct tr_relay *r, const char *reason, const char *fmt,
+		 ...) __printf(3, 4);
+
+/* Keep the first failure: what went wrong first explains the rest */
+static void fail(struct tr_relay *r, const char *reason, const char *fmt, ...)
+{
+	char msg[sizeof(r->error) - 32];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	tr_log("relay: %s: %s", reason, msg);
+	if (r->error[0])
+		return;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason);
+	snprintf(r->error, sizeof(r->error), "%s: %s", reason, msg);
+}
+
+/* Non-blocking, no Nagle: a relay adds no delay (not part of the image) */
+static int sock_setup(int fd)
+{
+	int one = 1;
+
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) ||
+	    setsockopt(fd, SOL_TCP, TCP_NODELAY, &one, sizeof(one)))
+		return -errno;
+	return 0;
+}
+
+/* Fixed buffers: a restore must fit in what SO_SNDBUF/SO_RCVBUF give */
+static int sock_buffers(int fd)
+{
+	int size = SOCK_BUF;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)))
+		return -errno;
+	return 0;
+}
+
+int tr_relay_start(struct tr_relay *r, struct tr_mig_topo *m, uint16_t port,
+		   uint16_t guest_port)
+{
+	struct sockaddr_storage svc;
+	int one = 1, err, i, j;
+
+	memset(r, 0, sizeof(*r));
+	r->m = m;
+	r->guest_port = guest_port;
+	r->lfd = -1;
+	for (i = 0; i < TR_RELAY_CONNS; i++)
+		for (j = 0; j < TR_LEGS; j++)
+			r->conn[i].fd[j] = -1;
+	r->progress_ms = tr_now_ms();
+
+	tr_addr(m->topo.family, TR_SERVICE, port, &svc);
+	r->lfd = tr_ns_socket(m->topo.ns[m->topo.service_in],
+			      m->topo.family,
+			      SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (r->lfd < 0)
+		return r->lfd;
+	if (setsockopt(r->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    sock_buffers(r->lfd) ||
+	    bind(r->lfd, (struct sockaddr *)&svc, tr_addr_len(&svc)) ||
+	    listen(r->lfd, TR_RELAY_CONNS)) {
+		err = -errno;
+		tr_log("relay: listening on %s: %s", tr_addr_str(&svc),
+		       strerror(errno));
+		close(r->lfd);
+		r->lfd = -1;
+		return err;
+	}
+	return 0;
+}
+
+static void conn_close(struct tr_relay_conn *c, bool abort)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int i;
+
+	for (i = 0; i < TR_LEGS; i++) {
+		if (c->fd[i] < 0)
+			continue;
+		if (abort)
+			setsockopt(c->fd[i], SOL_SOCKET, SO_LINGER, &lg,
+				   sizeof(lg));
+		close(c->fd[i]);
+		c->fd[i] = -1;
+	}
+	for (i = 0; i < TR_LEGS; i++) {
+		free(c->buf[i].data);
+		c->buf[i].data = NULL;
+	}
+	c->done = true;
+}
+
+void tr_relay_stop(struct tr_relay *r)
+{
+	int i;
+
+	for (i = 0; i < r->nconn; i++)
+		if (!r->conn[i].done)
+			conn_close(&r->conn[i], true);
+	if (r->lfd >= 0)
+		close(r->lfd);
+	r->lfd = -1;
+}
+
+static void do_accept(struct tr_relay *r)
+{
+	struct sockaddr_storage self, guest;
+	struct tr_relay_conn *c;
+	int fd, gfd, i;
+
+	fd = accept4(r->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			fail(r, "relay", "accept(): %s", strerror(errno));
+		return;
+	}
+	if (r->nconn == TR_RELAY_CONNS) {
+		fail(r, "relay", "more than %d connections", TR_RELAY_CONNS);
+		close(fd);
+		return;
+	}
+	c = &r->conn[r->nconn++];
+	memset(c, 0, sizeof(*c));
+	c->fd[TR_LEG_PEER] = fd;
+	c->fd[TR_LEG_GUEST] = -1;
+	for (i = 0; i < TR_LEGS; i++) {
+		c->buf[i].data = malloc(BUF_SIZE);
+		c->buf[i].size = BUF_SIZE;
+		if (!c->buf[i].data) {
+			fail(r, "relay", "out of memory");
+			conn_close(c, true);
+			return;
+		}
+	}
+
+	tr_guest_addr(r->m->topo.family, TR_RELAY, 0, &self);
+	tr_guest_addr(r->m->topo.family, TR_GUEST, r->guest_port, &guest);
+	gfd = tr_ns_socket(r->m->topo.ns[r->m->topo.service_in],
+			   r->m->topo.family,
+			   SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (gfd < 0) {
+		fail(r, "relay", "no socket for the guest leg");
+		conn_close(c, true);
+		return;
+	}
+	c->fd[TR_LEG_GUEST] = gfd;
+	if (sock_buffers(gfd) || sock_setup(fd) ||
+	    bind(gfd, (struct sockaddr *)&self, tr_addr_len(&self)) ||
+	    (connect(gfd, (struct sockaddr *)&guest, tr_addr_len(&guest)) &&
+	     errno != EINPROGRESS)) {
+		fail(r, "relay", "connecting to the guest %s: %s",
+		     tr_addr_str(&guest), strerror(errno));
+		conn_close(c, true);
+		return;
+	}
+	c->connecting = true;
+}
+
+static void connected(struct tr_relay *r, struct tr_relay_conn *c)
+{
+	int err = tr_sock_error(c->fd[TR_LEG_GUEST]);
+
+	if (err) {
+		fail(r, err == ECONNRESET || err == ECONNREFUSED ?
+			"reset" : "relay",
+		     "connection %td to the guest: %s", c - r->conn,
+		     strerror(err < 0 ? -err : err));
+		conn_close(c, true);
+		return;
+	}
+	if (sock_setup(c->fd[TR_LEG_GUEST])) {
+		fail(r, "relay", "setting up the guest leg: %s",
+		     strerror(errno));
+		conn_close(c, true);
+		return;
+	}
+	c->connecting = false;
+}
+
+/*
+ * A leg that failed: a reset (how some applications end) is counted and the
+ * leg dropped, while the other one is still read to its end, what it sends
+ * counted and discarded; any other error fails the relay.
+ */
+static void leg_error(struct tr_relay *r, struct tr_relay_conn *c, int leg,
+		      const char *op, int err)
+{
+	if (err != ECONNRESET && err != EPIPE) {
+		fail(r, "relay", "connection %td, %s leg: %s: %s",
+		     c - r->conn, leg_name[leg], op, strerror(err));
+		conn_close(c, true);
+		return;
+	}
+	r->resets++;
+	tr_log("relay: connection %td, %s leg: %s: %s", c - r->conn,
+	       leg_name[leg], op, strerror(err));
+	close(c->fd[leg]);
+	c->fd[leg] = -1;
+	c->dead[leg] = true;
+	c->eof[leg] = true;
+	c->shut[leg] = true;
+	c->buf[leg].head = c->buf[leg].tail;
+	if (c->shut[!leg])
+		conn_close(c, false);
+}
+
+/* Read what @leg has into its buffer; false if the connection is gone. */
+static bool leg_read(struct tr_relay *r, struct tr_relay_conn *c, int leg)
+{
+	struct tr_relay_buf *b = &c->buf[leg];
+	ssize_t n;
+
+	while (!c->eof[leg]) {
+		if (b->head && b->head == b->tail) {
+			b->head = 0;
+			b->tail = 0;
+		}
+		if (b->tail == b->size) {
+			if (!b->head)
+				break;
+			memmove(b->data, b->data + b->head,
+				b->tail - b->head);
+			b->tail -= b->head;
+			b->head = 0;
+		}
+		n = recv(c->fd[leg], b->data + b->tail, b->size - b->tail,
+			 MSG_DONTWAIT);
+		if (n > 0) {
+			b->tail += n;
+			c->bytes[leg] += n;
+			r->total += n;
+			r->progress_ms = tr_now_ms();
+			continue;
+		}
+		if (n == 0) {
+			c->eof[leg] = true;
+			break;
+		}
+		if (errno == EAGAIN || errno == EINTR)
+			break;
+		leg_error(r, c, leg, "recv()", errno);
+		return false;
+	}
+	return true;
+}
+
+/* Write what was read from @leg to the other one */
+static bool leg_write(struct tr_relay *r, struct tr_relay_conn *c, int leg)
+{
+	struct tr_relay_buf *b = &c->buf[leg];
+	int to = !leg;
+	ssize_t n;
+
+	if (c->dead[to])
+		b->head = b->tail;
+	while (b->head < b->tail) {
+		n = send(c->fd[to], b->data + b->head, b->tail - b->head,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			b->head += n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		leg_error(r, c, to, "send()", n < 0 ? errno : EIO);
+		return false;
+	}
+	if (c->eof[leg] && b->head == b->tail && !c->shut[leg]) {
+		if (!c->dead[to])
+			shutdown(c->fd[to], SHUT_WR);
+		c->shut[leg] = true;
+	}
+	if (c->shut[TR_LEG_PEER] && c->shut[TR_LEG_GUEST])
+		conn_close(c, false);
+	return true;
+}
+
+int tr_relay_poll(struct tr_relay *r, struct pollfd *extra, int nextra,
+		  int timeout_ms)
+{
+	struct pollfd pfd[1 + 2 * TR_RELAY_CONNS + 8];
+	struct tr_relay_conn *c;
+	int n = 0, i, leg, ret;
+
+	if (nextra > 8)
+		return -EINVAL;
+	pfd[n].fd = r->lfd;
+	pfd[n++].events = POLLIN;
+	for (i = 0; i < r->nconn; i++) {
+		c = &r->conn[i];
+		for (leg = 0; leg < TR_LEGS; leg++) {
+			struct tr_relay_buf *in = &c->buf[leg];
+			struct tr_relay_buf *out = &c->buf[!leg];
+
+			pfd[n].fd = c->done ? -1 : c->fd[leg];
+			pfd[n].events = 0;
+			if (c->connecting) {
+				if (leg == TR_LEG_GUEST)
+					pfd[n].events = POLLOUT;
+			} else {
+				if (!c->eof[leg] &&
+				    (in->tail < in->size || in->head))
+					pfd[n].events |= POLLIN;
+				if (out->head < out->tail)
+					pfd[n].events |= POLLOUT;
+			}
+			n++;
+		}
+	}
+	memcpy(&pfd[n], extra, nextra * sizeof(*extra));
+	ret = poll(pfd, n + nextra, timeout_ms);
+	if (ret < 0)
+		return errno == EINTR ? 0 : -errno;
+	memcpy(extra, &pfd[n], nextra * sizeof(*extra));
+
+	if (pfd[0].revents & POLLIN)
+		do_accept(r);
+	for (i = 0; i < r->nconn; i++) {
+		c = &r->conn[i];
+		if (c->done)
+			continue;
+		if (c->connecting) {
+			if (pfd[2 + 2 * i].revents)
+				connected(r, c);
+			continue;
+		}
+		for (leg = 0; leg < TR_LEGS && !c->done; leg++)
+			if (leg_read(r, c, leg))
+				leg_write(r, c, leg);
+	}
+	return 0;
+}
+
+/*
+ * Read all that @leg has queued, making room for it: with an empty receive
+ * queue the window is open and the stream keeps coming during the dump.
+ */
+static bool drain(struct tr_relay *r, struct tr_relay_conn *c, int leg)
+{
+	struct tr_relay_buf *b = &c->buf[leg];
+	int inq = tr_inq(c->fd[leg]);
+	size_t need;
+	char *data;
+
+	need = b->tail - b->head + (inq > 0 ? inq : 0) + 65536;
+	if (need > b->size) {
+		data = realloc(b->data, need);
+		if (!data) {
+			fail(r, "relay", "out of memory");
+			return false;
+		}
+		b->data = data;
+		b->size = need;
+	}
+	return leg_read(r, c, leg);
+}
+
+struct leg_image {
+	struct tr_dump d;
+	int64_t drops;			/* SK_MEMINFO_DROPS after the dump */
+	int copy;
+};
+
+/*
+ * Did anything reach the original since its dump? 1 if it was dropped
+ * (the socket is frozen), 2 with the bytes in *@acked if the original
+ * acknowledged data the image does not have, 0 if nothing came yet.
+ */
+static int arrived(int fd, const struct leg_image *im, uint32_t *acked)
+{
+	struct tcp_repair_window w;
+
+	if (!tr_window_get(fd, &w) &&
+	    (int32_t)(w.rcv_wup - im->d.rcv_seq) > 0) {
+		*acked = w.rcv_wup - im->d.rcv_seq;
+		return 2;
+	}
+	if (tr_drops(fd) > im->drops)
+		return 1;
+	return 0;
+}
+
+static int dump_leg(struct tr_relay *r, int fd, struct leg_image *im)
+{
+	bool changed;
+	int err;
+
+	err = tr_dump_once(fd, &im->d, &changed);
+	/*
+	 * Repair mode stops no output: small-queue and loss-probe timers
+	 * would still send queued data the image has as unsent, and the
+	 * peer's ACKs of it would then be ACKs of unsent data to the copy,
+	 * dropped. With the send queue selected, it is only marked sent.
+	 */
+	err = err ?: tr_repair_queue(fd, TCP_SEND_QUEUE);
+	if (err)
+		return err;
+	r->dumps_changed += changed;
+	im->drops = tr_drops(fd);
+	im->copy = -1;
+	return im->drops < 0 ? (int)im->drops : 0;
+}
+
+/*
+ * The window: wait until the stream reaches each frozen original that
+ * carried it, @legs of them, all within one bound.
+ */
+static void window(struct tr_relay *r, int (*legs)[TR_LEGS], int n,
+		   struct leg_image (*img)[TR_LEGS])
+{
+	int64_t deadline = tr_now_ms() + TR_ARRIVAL_TIMEOUT;
+	int got[TR_RELAY_CONNS * TR_LEGS] = {}, i, left = n;
+	uint32_t acked;
+
+	while (left && tr_now_ms() < deadline) {
+		for (i = 0; i < n; i++) {
+			int c = legs[i][0], leg = legs[i][1];
+
+			if (got[i])
+				continue;
+			got[i] = arrived(r->conn[c].fd[leg], &img[c][leg],
+					 &acked);
+			if (!got[i])
+				continue;
+			left--;
+			r->exposed++;
+			if (got[i] == 2) {
+				r->acked_bytes += acked;
+				/* The bug: bytes the copy will never get */
+				tr_log("relay: migration %d: %s/%d acked %u bytes in repair",
+				       r->migrations + 1, leg_name[leg], c,
+				       acked);
+			}
+		}
+		if (left)
+			tr_msleep(1);
+	}
+	for (i = 0; i < n; i++) {
+		if (got[i])
+			continue;
+		r->unexposed++;
+		tr_log("relay: migration %d: nothing reached original %s/%d in %d ms",
+		       r->migrations + 1, leg_name[legs[i][1]], legs[i][0],
+		       TR_ARRIVAL_TIMEOUT);
+	}
+}
+
+int tr_relay_migrate(struct tr_relay *r)
+{
+	struct leg_image img[TR_RELAY_CONNS][TR_LEGS] = {};
+	enum tr_ns to = tr_mig_topo_other(r->m);
+	int legs[TR_RELAY_CONNS * TR_LEGS][TR_LEGS], nlegs = 0;
+	int64_t start = tr_now_ms(), t_dump, t_window, t_move, t_restore;
+	int i, leg, err = 0, n = r->migrations + 1;
+	struct tr_relay_conn *c;
+	uint64_t most = 0, moved;
+
+	for (i = 0; i < r->nconn; i++)
+		for (leg = 0; leg < TR_LEGS; leg++)
+			img[i][leg].copy = -1;
+
+	/* Empty receive queues: the window is open when the dump starts */
+	for (i = 0; i < r->nconn; i++) {
+		c = &r->conn[i];
+		if (c->done)
+			continue;
+		if (c->connecting || c->eof[0] || c->eof[1]) {
+			fail(r, "migration", "%d: connection %d is %s", n, i,
+			     c->connecting ? "being set up" : "half-closed");
+			return -EBUSY;
+		}
+		for (leg = 0; leg < TR_LEGS; leg++) {
+			if (c->bytes[leg] - c->mark[leg] > most)
+				most = c->bytes[leg] - c->mark[leg];
+			if (!drain(r, c, leg))
+				return -ECONNRESET;
+		}
+	}
+	/* The legs the stream came in on: a connection's control chatter not */
+	for (i = 0; i < r->nconn; i++) {
+		c = &r->conn[i];
+		for (leg = 0; leg < TR_LEGS && !c->done; leg++) {
+			moved = c->bytes[leg] - c->mark[leg];
+			if (moved >= 65536 && moved >= most / 4) {
+				legs[nlegs][0] = i;
+				legs[nlegs++][1] = leg;
+			}
+		}
+	}
+
+	for (i = 0; i < r->nconn && !err; i++) {
+		c = &r->conn[i];
+		for (leg = 0; leg < TR_LEGS && !c->done && !err; leg++) {
+			err = dump_leg(r, c->fd[leg], &img[i][leg]);
+			if (err)
+				fail(r, "migration",
+				     "%d: dump of connection %d, %s leg: %s",
+				     n, i, leg_name[leg], strerror(-err));
+		}
+	}
+	if (err)
+		goto out;
+	t_dump = tr_now_ms();
+
+	window(r, legs, nlegs, img);
+	/* Whatever else the originals took meanwhile */
+	for (i = 0; i < r->nconn; i++) {
+		c = &r->conn[i];
+		for (leg = 0; leg < TR_LEGS && !c->done; leg++) {
+			uint32_t acked;
+			int j;
+
+			for (j = 0; j < nlegs; j++)
+				if (legs[j][0] == i && legs[j][1] == leg)
+					break;
+			if (j < nlegs ||
+			    arrived(c->fd[leg], &img[i][leg], &acked) != 2)
+				continue;
+			r->acked_bytes += acked;
+			tr_log("relay: migration %d: original %s/%d acked %u bytes in repair",
+			       n, leg_name[leg], i, acked);
+		}
+	}
+	t_window = tr_now_ms();
+
+	err = tr_mig_topo_move(r->m);
+	if (err) {
+		fail(r, "migration", "%d: moving the addresses: %s", n,
+		     strerror(-err));
+		goto out;
+	}
+	t_move = tr_now_ms();
+	for (i = 0; i < r->nconn && !err; i++) {
+		c = &r->conn[i];
+		for (leg = 0; leg < TR_LEGS && !c->done && !err; leg++) {
+			struct leg_image *im = &img[i][leg];
+			socklen_t len = sizeof(im->d.tsval);
+
+			/*
+			 * The original's clock went on, and its retransmissions
+			 * carried it to the peer: the copy's timestamps go on
+			 * from there, not from the dump, or the peer's PAWS
+			 * check drops them until they catch up.
+			 */
+			if (getsockopt(c->fd[leg], SOL_TCP, TCP_TIMESTAMP,
+				       &im->d.tsval, &len))
+				err = -errno;
+			im->copy = err ? err :
+				   tr_restore_sock(r->m->topo.ns[to], &im->d);
+			err = im->copy < 0 ? im->copy :
+					     tr_restore_window(im->copy, &im->d);
+		}
+	}
+	if (err) {
+		fail(r, "migration", "%d: restore: %s", n, strerror(-err));
+		goto out;
+	}
+	t_restore = tr_now_ms();
+	err = tr_mig_topo_switch(r->m);
+	if (err) {
+		fail(r, "migration", "%d: switching the routes: %s", n,
+		     strerror(-err));
+		goto out;
+	}
+	for (i = 0; i < r->nconn && !err; i++) {
+		c = &r->conn[i];
+		for (leg = 0; leg < TR_LEGS && !c->done && !err; leg++) {
+			struct leg_image *im = &img[i][leg];
+
+			err = tr_repair(im->copy, TCP_REPAIR_OFF);
+			err = err ?: tr_restore_unsent(im->copy, &im->d);
+			err = err ?: sock_setup(im->copy);
+		}
+	}
+	if (err) {
+		fail(r, "migration", "%d: copies going live: %s", n,
+		     strerror(-err));
+		goto out;
+	}
+
+	/* The copies are live: close the originals, still in repair mode */
+	for (i = 0; i < r->nconn; i++) {
+		c = &r->conn[i];
+		for (leg = 0; leg < TR_LEGS && !c->done; leg++) {
+			close(c->fd[leg]);
+			c->fd[leg] = img[i][leg].copy;
+			img[i][leg].copy = -1;
+			c->mark[leg] = c->bytes[leg];
+		}
+	}
+	r->migrations++;
+	r->progress_ms = tr_now_ms();
+	tr_log("relay: migration %d to %s: %lld ms (dump %lld, window %lld,",
+	       n, to == TR_TARGET ? "target" : "origin",
+	       (long long)(r->progress_ms - start),
+	       (long long)(t_dump - start), (long long)(t_window - t_dump));
+	tr_log("relay:   addresses %lld, restore %lld, routes and live %lld)",
+	       (long long)(t_move - t_window),
+	       (long long)(t_restore - t_move),
+	       (long long)(r->progress_ms - t_restore));
+out:
+	for (i = 0; i < r->nconn; i++) {
+		for (leg = 0; leg < TR_LEGS; leg++) {
+			if (img[i][leg].copy >= 0)
+				close(img[i][leg].copy);
+			tr_dump_free(&img[i][leg].d);
+		}
+	}
+	return err;
+}
+
+void tr_relay_log_state(const struct tr_relay *r)
+{
+	struct tcp_info ti;
+	int i, leg;
+
+	for (i = 0; i < r->nconn; i++) {
+		const struct tr_relay_conn *c = &r->conn[i];
+
+		for (leg = 0; leg < TR_LEGS; leg++) {
+			if (c->done || c->fd[leg] < 0 ||
+			    tr_tcp_info(c->fd[leg], &ti))
+				continue;
+			tr_log("relay: %s/%d: %s, read %llu, buf %zu, inq %d, outq %d, nsd %d",
+			       leg_name[leg], i, tr_state_str(ti.tcpi_state),
+			       (unsigned long long)c->bytes[leg],
+			       c->buf[leg].tail - c->buf[leg].head,
+			       tr_inq(c->fd[leg]), tr_outq(c->fd[leg]),
+			       tr_outq_nsd(c->fd[leg]));
+			tr_log("relay: %s/%d: unacked %u, lost %u, retr %u, backoff %u, rto %u us",
+			       leg_name[leg], i, ti.tcpi_unacked, ti.tcpi_lost,
+			       ti.tcpi_retransmits, ti.tcpi_backoff,
+			       ti.tcpi_rto);
+			tr_log("relay: %s/%d: snd_wnd %u, rcv_wnd %u", leg_name[leg],
+			       i, ti.tcpi_snd_wnd, ti.tcpi_rcv_wnd);
+		}
+	}
+}
