@@ -22,6 +22,16 @@ set -eu
 DOC=Documentation/networking/tcp_repair.rst
 INDEX=Documentation/networking/index.rst
 DOCS=$BUILD/docs
+# The index entry the new one follows, and a scratch folder of each base
+case $BASE in
+6.1)
+	ANCHOR=tc-actions-env-rules
+	DOCS=$BUILD/docs-$BASE
+	;;
+*)
+	ANCHOR=tcp_ao
+	;;
+esac
 SPHINXBUILD=${SPHINXBUILD:-sphinx-build}
 
 need make make
@@ -46,8 +56,8 @@ PY=${PY%% *}
 [ -f "$TOP/$DOC" ] || die "$DOC is missing"
 [ -f "$PATCHED/Makefile" ] ||
 	die "no kernel tree in $PATCHED: run scripts/kernel-src.sh first"
-grep -q '^   tcp_ao$' "$PATCHED/$INDEX" ||
-	die "no 'tcp_ao' entry in $INDEX to place the new entry after"
+grep -q "^   $ANCHOR\$" "$PATCHED/$INDEX" ||
+	die "no '$ANCHOR' entry in $INDEX to place the new entry after"
 
 mkdir -p "$DOCS/bin"
 ln -sfn "$(command -v "$PY")" "$DOCS/bin/python3"
@@ -69,7 +79,7 @@ make_tree()
 	if [ "$2" = doc ]; then
 		cp "$TOP/$DOC" "$tree/$DOC"
 		grep -q '^   tcp_repair$' "$tree/$INDEX" ||
-			sed -i 's/^   tcp_ao$/&\n   tcp_repair/' "$tree/$INDEX"
+			sed -i "s/^   $ANCHOR\$/&\\n   tcp_repair/" "$tree/$INDEX"
 	fi
 }
 

@@ -3,12 +3,14 @@
 # Configure and build the bzImage of a flavour with ccache; skip the build
 # when neither the tree (series) nor the config inputs changed since the
 # last successful build.
-# Usage: kernel-build.sh patched|base [fragment...]
+# Usage: kernel-build.sh patched|base[-variant] [fragment...]
 set -eu
 . "$(dirname "$0")/common.sh"
 
-flavour=${1:?usage: kernel-build.sh patched|base [fragment...]}
+flavour=${1:?usage: kernel-build.sh patched|base[-variant] [fragment...]}
 shift
+frag=$(flavour_fragment "$flavour")
+[ -z "$frag" ] || set -- "$frag" "$@"
 tree=$(flavour_src "$flavour")
 obj=$(flavour_obj "$flavour")
 image=$obj/arch/x86/boot/bzImage

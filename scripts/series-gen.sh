@@ -69,21 +69,45 @@ add_file()	# path-in-tree file-on-disk
 	g update-index --add --cacheinfo "$mode,$(g hash-object -w "$2"),$1"
 }
 
-# Insert a line after another one, failing if the anchor is missing.
-insert_after()	# path-in-tree anchor-line new-line
+# Insert a line after (or before) another one, failing if the anchor is
+# missing or not unique.
+insert_after()	# path-in-tree anchor-line new-line [before]
 {
+	local where=${4:-after}
+
 	g show ":$1" > "$tmp/f"
-	grep -qxF "$2" "$tmp/f" || die "$1 has no line '$2' to insert after"
+	grep -qxF "$2" "$tmp/f" || die "$1 has no line '$2' to insert $where"
 	[ "$(grep -cxF "$2" "$tmp/f")" -eq 1 ] || die "$1: '$2' is not unique"
-	awk -v a="$2" -v n="$3" '{ print } $0 == a { print n }' "$tmp/f" > "$tmp/g"
+	awk -v a="$2" -v n="$3" -v w="$where" '
+		w == "before" && $0 == a { print n }
+		{ print }
+		w == "after" && $0 == a { print n }' "$tmp/f" > "$tmp/g"
 	add_file "$1" "$tmp/g"
 }
+
+# Where the new lines go in the files the base trees have differently: the
+# line each one follows (or precedes: MAINTAINERS of 6.1 has no Documentation
+# line in the NETWORKING [TCP] entry, the document's line goes first there).
+case $BASE in
+6.1)
+	targets_anchor="TARGETS += net/openvswitch"
+	index_anchor="   tc-actions-env-rules"
+	maint_doc_anchor=$(printf 'F:\tinclude/linux/tcp.h')
+	maint_doc_where=before
+	;;
+*)
+	targets_anchor="TARGETS += net/tcp_ao"
+	index_anchor="   tcp_ao"
+	maint_doc_anchor=$(printf 'F:\tDocumentation/networking/net_cachelines/tcp_sock.rst')
+	maint_doc_where=after
+	;;
+esac
 
 # Selftests: the suite's tracked files, and the TARGETS entry.
 for f in $suite_files; do
 	add_file "$f" "$TOP/$f"
 done
-insert_after tools/testing/selftests/Makefile "TARGETS += net/tcp_ao" \
+insert_after tools/testing/selftests/Makefile "$targets_anchor" \
 	"TARGETS += net/tcp_repair"
 insert_after MAINTAINERS "$(printf 'F:\tnet/ipv6/tcp*.c')" \
 	"$(printf 'F:\t%s/' "$SUITE")"
@@ -93,10 +117,10 @@ last=$st
 # Documentation, when the document exists.
 if [ -n "$doc_tracked" ]; then
 	add_file "$DOC" "$TOP/$DOC"
-	insert_after Documentation/networking/index.rst "   tcp_ao" "   tcp_repair"
-	insert_after MAINTAINERS \
-		"$(printf 'F:\tDocumentation/networking/net_cachelines/tcp_sock.rst')" \
-		"$(printf 'F:\t%s' "$DOC")"
+	insert_after Documentation/networking/index.rst "$index_anchor" \
+		"   tcp_repair"
+	insert_after MAINTAINERS "$maint_doc_anchor" \
+		"$(printf 'F:\t%s' "$DOC")" "$maint_doc_where"
 	last=$(g commit-tree "$(g write-tree)" -p "$st" -m "$(msg docs)")
 fi
 unset GIT_INDEX_FILE
@@ -109,7 +133,10 @@ rm -f "$out"/*.patch
 g -c core.abbrev=12 format-patch -q -N --zero-commit --no-signature --cover-letter \
 	-o "$out" "$first..$last"
 cover=$out/0000-cover-letter.patch
-awk -v f="$TOP/patches/msg/cover" '
+# The cover letter of a base, when it has its own (its testing paragraph).
+cover_msg=$TOP/patches/msg/cover
+[ ! -f "$cover_msg-$BASE" ] || cover_msg=$cover_msg-$BASE
+awk -v f="$cover_msg" '
 	/\*\*\* SUBJECT HERE \*\*\*/ {
 		getline s < f
 		sub(/\*\*\* SUBJECT HERE \*\*\*/, s)

@@ -3,8 +3,9 @@
 # Build the kernel of a flavour and the suite, run the suite in a QEMU guest
 # the kselftest way (run_kselftest.sh), print the results table and compare
 # the failures with the expected ones.
-# Usage: suite-run.sh patched|base [EXPECTED_FAILURES_FILE]
-# Environment: TESTS="prog ..." runs only those programs.
+# Usage: suite-run.sh patched|base[-variant] [EXPECTED_FAILURES_FILE]
+# Environment: TESTS="prog ..." runs only those programs; KSFT_TIMEOUT
+# overrides the per-program timeout of the suite's settings (seconds).
 set -eu
 . "$(dirname "$0")/common.sh"
 
@@ -13,27 +14,20 @@ expected=${2:-}
 obj=$(flavour_obj "$flavour")
 inst=$BUILD/kselftest/$BASE-$flavour
 results=$BUILD/results/$BASE-$flavour
-label="$BASE $([ "$flavour" = base ] && echo unpatched || echo patched)"
+case $flavour in
+base*) label="$BASE unpatched" ;;
+*) label="$BASE patched" ;;
+esac
+case $flavour in *-*) label="$label (${flavour#*-})" ;; esac
 
 rm -f "$results/summary"
+TESTS=${TESTS:-}
 "$TOP/scripts/kernel-build.sh" "$flavour"
 "$TOP/scripts/suite-build.sh" "$flavour"
 
 cmd=$(mktemp)
 trap 'rm -f "$cmd"' EXIT
-{
-	echo "cd '$inst' || exit 1"
-	if [ -n "${TESTS:-}" ]; then
-		printf "./run_kselftest.sh"
-		for t in $TESTS; do printf ' -t net/tcp_repair:%s' "$t"; done
-		echo
-	else
-		echo "./run_kselftest.sh"
-	fi
-	echo 'rc=$?'
-	echo 'dmesg > "$RESULTS/dmesg.log" 2>/dev/null'
-	echo 'exit $rc'
-} > "$cmd"
+suite_cmd "$inst" $TESTS > "$cmd"
 
 step "running the suite on the $label kernel"
 start=$(date +%s)

@@ -13,6 +13,7 @@ results=${2:?missing results folder}
 cmd=${3:?missing command file}
 VM_TIMEOUT=${VM_TIMEOUT:-1800}
 VM_MEM=${VM_MEM:-2G}
+VM_APPEND=${VM_APPEND:-}	# more kernel command line
 VM_CPUS=${VM_CPUS:-2}
 
 need qemu-system-x86_64 qemu-system-x86
@@ -36,7 +37,7 @@ qemu()
 		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 		-fsdev local,id=res,path="$res",security_model=none,multidevs=remap \
 		-device virtio-9p-pci,fsdev=res,mount_tag=results \
-		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,cache=none ro init=$TOP/scripts/vm-init.sh panic=-1 loglevel=4" \
+		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,cache=none ro init=$TOP/scripts/vm-init.sh panic=-1 loglevel=4 $VM_APPEND" \
 		</dev/null
 }
 
@@ -50,7 +51,7 @@ if [ -w /dev/kvm ] && [ "${VM_KVM:-probe}" != no ]; then
 		tmp=$(mktemp -d)
 		echo 'true' > "$tmp/cmd"
 		verdict=tcg
-		timeout -k 5 20 bash -c "$(declare -f qemu); TOP='$TOP' image='$image' VM_MEM=512M VM_CPUS=1 qemu kvm '$tmp'" \
+		timeout -k 5 20 bash -c "$(declare -f qemu); TOP='$TOP' image='$image' VM_MEM=512M VM_CPUS=1 VM_APPEND= qemu kvm '$tmp'" \
 			>/dev/null 2>&1 && [ -f "$tmp/exit-code" ] && verdict=kvm
 		rm -rf "$tmp"
 		mkdir -p "$BUILD"
@@ -62,7 +63,7 @@ fi
 
 step "booting $image under ${accel%%,*} (timeout ${VM_TIMEOUT} s)"
 set +e
-timeout -k 10 "$VM_TIMEOUT" bash -c "$(declare -f qemu); TOP='$TOP' image='$image' VM_MEM='$VM_MEM' VM_CPUS='$VM_CPUS' qemu '$accel' '$results'" \
+timeout -k 10 "$VM_TIMEOUT" bash -c "$(declare -f qemu); TOP='$TOP' image='$image' VM_MEM='$VM_MEM' VM_CPUS='$VM_CPUS' VM_APPEND='$VM_APPEND' qemu '$accel' '$results'" \
 	2>&1 | tee "$results/console.log" | grep --line-buffered -v '^\[' >&2
 rc=${PIPESTATUS[0]}
 set -e
