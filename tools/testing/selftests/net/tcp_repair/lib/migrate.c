@@ -44,20 +44,8 @@ static const char *const guest_addr6[] = {
 void tr_guest_addr(int family, enum tr_guest_host h, uint16_t port,
 		   struct sockaddr_storage *ss)
 {
-	memset(ss, 0, sizeof(*ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		inet_pton(AF_INET, guest_addr4[h], &sin->sin_addr);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		inet_pton(AF_INET6, guest_addr6[h], &sin6->sin6_addr);
-	}
+	tr_sockaddr(family, family == AF_INET ? guest_addr4[h] :
+						guest_addr6[h], port, ss);
 }
 
 static const char *gaddr(const struct tr_mig_topo *m, enum tr_guest_host h)

@@ -327,8 +327,8 @@ int tr_route_wait(int ns, const struct sockaddr_storage *src,
 	return tr_ns_run(ns, route_wait_fn, &a);
 }
 
-void tr_addr(int family, enum tr_host host, uint16_t port,
-	     struct sockaddr_storage *ss)
+void tr_sockaddr(int family, const char *addr, uint16_t port,
+		 struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (family == AF_INET) {
@@ -336,14 +336,21 @@ void tr_addr(int family, enum tr_host host, uint16_t port,
 
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(port);
-		inet_pton(AF_INET, host_addr4[host], &sin->sin_addr);
+		inet_pton(AF_INET, addr, &sin->sin_addr);
 	} else {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons(port);
-		inet_pton(AF_INET6, host_addr6[host], &sin6->sin6_addr);
+		inet_pton(AF_INET6, addr, &sin6->sin6_addr);
 	}
+}
+
+void tr_addr(int family, enum tr_host host, uint16_t port,
+	     struct sockaddr_storage *ss)
+{
+	tr_sockaddr(family, family == AF_INET ? host_addr4[host] :
+						host_addr6[host], port, ss);
 }
 
 socklen_t tr_addr_len(const struct sockaddr_storage *ss)

@@ -100,6 +100,9 @@ int tr_route_wait(int ns, const struct sockaddr_storage *src,
 /* A program run in @ns, killed with its parent; its pid or -errno */
 pid_t tr_ns_spawn(int ns, char *const argv[], int out, int err);
 
+/* A sockaddr_in or sockaddr_in6 from an address string and a port */
+void tr_sockaddr(int family, const char *addr, uint16_t port,
+		 struct sockaddr_storage *ss);
 void tr_addr(int family, enum tr_host host, uint16_t port,
 	     struct sockaddr_storage *ss);
 socklen_t tr_addr_len(const struct sockaddr_storage *ss);
