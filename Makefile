@@ -14,7 +14,8 @@
 #                 lockdep, kmemleak, UBSAN...; no test may fail, the kernel
 #                 log must have no report
 #   make flake    the suite FLAKE_RUNS times on the patched kernel and the
-#                 bug reproducers FLAKE_RUNS times on the unpatched one
+#                 bug reproducers FLAKE_RUNS times on the unpatched one,
+#                 FLAKE_JOBS guests at a time (default 1)
 #   make clean    remove build outputs (keeps the unpacked trees)
 #   make distclean remove the whole build folder
 

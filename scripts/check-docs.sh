@@ -5,14 +5,17 @@
 #
 # The build runs in a scratch tree under build/docs: symlinks to the patched
 # worktree, except Documentation/, which is copied (the build writes the
-# netlink spec pages into it) and gets the new file and its index entry. The
-# worktree itself is never modified.
+# netlink spec pages into it) from the patched worktree, with this
+# repository's copy of the new file and its index entry. The worktrees
+# themselves are never modified.
 #
 # SPHINXOPTS=-W cannot be used: a build limited to networking/ always warns
 # about labels defined in other books (netdev-faq, auxiliary_bus), and about
-# dot(1) when graphviz is missing. So a second scratch tree without the new
-# file is built at the same time, and the check fails on every warning that
-# the baseline does not have. About 80 s on 2 cores for the pair.
+# dot(1) when graphviz is missing. So a second scratch tree, whose
+# Documentation/ comes from the pristine tree (without the new file and
+# without the series' other documentation changes), is built at the same
+# time, and the check fails on every warning that this baseline does not
+# have. About 80 s on 2 cores for the pair.
 #
 # Usage: scripts/check-docs.sh
 
@@ -54,18 +57,21 @@ PY=${PY%% *}
 	die "$PY cannot import yaml: install the Debian package 'python3-yaml'"
 
 [ -f "$TOP/$DOC" ] || die "$DOC is missing"
-[ -f "$PATCHED/Makefile" ] ||
-	die "no kernel tree in $PATCHED: run scripts/kernel-src.sh first"
+[ -f "$PATCHED/Makefile" ] && [ -f "$SRC/Makefile" ] ||
+	die "no kernel trees in $SRC and $PATCHED: run scripts/kernel-src.sh first"
+[ ! -e "$SRC/$DOC" ] ||
+	die "$SRC has $DOC: the baseline must be the pristine tree"
 grep -q "^   $ANCHOR\$" "$PATCHED/$INDEX" ||
 	die "no '$ANCHOR' entry in $INDEX to place the new entry after"
 
 mkdir -p "$DOCS/bin"
 ln -sfn "$(command -v "$PY")" "$DOCS/bin/python3"
 
-# $1: scratch tree to (re)create, $2: "doc" to add the new document
+# $1: scratch tree to (re)create, $2: "doc" for the patched documentation
+# with the new document, "base" for the pristine one
 make_tree()
 {
-	local tree=$1 e name
+	local tree=$1 e name docsrc=$SRC
 
 	mkdir -p "$tree"
 	for e in "$PATCHED"/* "$PATCHED"/.[!.]*; do
@@ -75,7 +81,8 @@ make_tree()
 		esac
 		ln -sfn "$e" "$tree/$name"
 	done
-	rsync -a --delete "$PATCHED/Documentation/" "$tree/Documentation/"
+	[ "$2" = doc ] && docsrc=$PATCHED
+	rsync -a --delete "$docsrc/Documentation/" "$tree/Documentation/"
 	if [ "$2" = doc ]; then
 		cp "$TOP/$DOC" "$tree/$DOC"
 		grep -q '^   tcp_repair$' "$tree/$INDEX" ||

@@ -7,7 +7,9 @@
 #            expected-failures file); each listed test must fail every time
 #            (reproduction is deterministic), every other one pass.
 # Usage: flake-loop.sh patched|base RUNS
-# Environment: TESTS overrides the programs run.
+# Environment: TESTS overrides the programs run; FLAKE_JOBS=N boots N guests
+# at a time (default 1; the suite mostly waits for timers, so a guest
+# leaves most of a host CPU idle).
 set -eu
 . "$(dirname "$0")/common.sh"
 
@@ -24,19 +26,47 @@ if [ -z "${TESTS:-}" ] && [ -n "$expected" ]; then
 fi
 export TESTS
 
+jobs=${FLAKE_JOBS:-1}
+case $jobs in ''|*[!0-9]*|0) die "FLAKE_JOBS must be a positive number" ;; esac
 out=$BUILD/flake/$BASE-$flavour
-results=$BUILD/results/$BASE-$flavour
 rm -rf "$out"
 mkdir -p "$out"
-bad_runs=0
-for i in $(seq 1 "$runs"); do
-	step "run $i of $runs on the $flavour kernel${TESTS:+ ($TESTS)}"
-	if ! "$TOP/scripts/suite-run.sh" "$flavour" $expected > "$out/run-$i.txt" 2>&1; then
-		bad_runs=$((bad_runs + 1))
-		step "  run $i: outcome not as expected (see $out/run-$i.txt)"
-	fi
-	cp "$results/output.log" "$out/run-$i.log" 2>/dev/null || true
+"$TOP/scripts/kernel-build.sh" "$flavour"
+"$TOP/scripts/suite-build.sh" "$flavour"
+
+# Worker $1 does runs $1, $1 + jobs, ... in its own results folder.
+worker()
+{
+	local i results=$BUILD/results/$BASE-$flavour-flake$1
+
+	for i in $(seq "$1" "$jobs" "$runs"); do
+		step "run $i of $runs on the $flavour kernel${TESTS:+ ($TESTS)}"
+		if ! SUITE_RESULTS=$results NO_BUILD=1 \
+		     "$TOP/scripts/suite-run.sh" "$flavour" $expected \
+		     > "$out/run-$i.txt" 2>&1; then
+			touch "$out/run-$i.bad"
+			step "  run $i: outcome not as expected (see $out/run-$i.txt)"
+		fi
+		cp "$results/output.log" "$out/run-$i.log" 2>/dev/null || true
+	done
+}
+
+# Each worker in its own process group, so that an interrupted loop stops
+# the guests too.
+set -m
+pids=
+for w in $(seq 1 "$jobs"); do
+	worker "$w" &
+	pids="$pids $!"
 done
+set +m
+trap 'for p in $pids; do kill -- -"$p" 2>/dev/null; done' EXIT
+trap 'exit 130' INT TERM
+for p in $pids; do
+	wait "$p" || true
+done
+trap - EXIT
+bad_runs=$(find "$out" -name 'run-*.bad' | wc -l)
 
 # Per test: runs in which it failed; a test is flaky unless that is 0 or
 # all of them for an expected failure.
@@ -44,7 +74,7 @@ want=$([ -z "$expected" ] || sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$expected"
 for i in $(seq 1 "$runs"); do
 	[ -f "$out/run-$i.log" ] && awk -f "$TOP/scripts/results.awk" "$out/run-$i.log"
 done | awk -F'\t' -v runs="$runs" -v want="$want" '
-BEGIN { n = split(want, w, "\n"); for (i = 1; i <= n; i++) exp[w[i]] = 1 }
+BEGIN { n = split(want, w, "\n"); for (i = 1; i <= n; i++) listed[w[i]] = 1 }
 {
 	n = split($2, a, "."); t = a[1] "." $3
 	for (i = 2; i <= n; i++) t = t "." a[i]
@@ -56,7 +86,7 @@ BEGIN { n = split(want, w, "\n"); for (i = 1; i <= n; i++) exp[w[i]] = 1 }
 END {
 	for (t in seen) {
 		f = failed[t] + 0
-		v = (t in exp) ? (f == seen[t] ? "reproduces" : "FLAKY") : \
+		v = (t in listed) ? (f == seen[t] ? "reproduces" : "FLAKY") : \
 				 (f == 0 ? "stable" : "FLAKY")
 		if (seen[t] < runs) v = v " (missing runs)"
 		printf "%-60s %5d %6d  %s\n", t, seen[t], f, v
@@ -65,5 +95,6 @@ END {
 printf '%-60s %5s %6s  %s\n' test runs failed verdict
 cat "$out/table.txt"
 flaky=$(grep -c 'FLAKY\|missing' "$out/table.txt" || true)
+[ -s "$out/table.txt" ] || die "no test result in any run (logs: $out)"
 echo "flake loop: $BASE $flavour, $runs runs, $bad_runs with an unexpected outcome, $flaky flaky test(s)"
 [ "$bad_runs" -eq 0 ] && [ "$flaky" -eq 0 ]

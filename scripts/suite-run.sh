@@ -5,7 +5,9 @@
 # the failures with the expected ones.
 # Usage: suite-run.sh patched|base[-variant] [EXPECTED_FAILURES_FILE]
 # Environment: TESTS="prog ..." runs only those programs; KSFT_TIMEOUT
-# overrides the per-program timeout of the suite's settings (seconds).
+# overrides the per-program timeout of the suite's settings (seconds);
+# SUITE_RESULTS is the results folder (default build/results/BASE-FLAVOUR);
+# NO_BUILD=1 uses the kernel and suite as built, for guests run in parallel.
 set -eu
 . "$(dirname "$0")/common.sh"
 
@@ -13,7 +15,7 @@ flavour=${1:?usage: suite-run.sh patched|base [EXPECTED_FAILURES]}
 expected=${2:-}
 obj=$(flavour_obj "$flavour")
 inst=$BUILD/kselftest/$BASE-$flavour
-results=$BUILD/results/$BASE-$flavour
+results=${SUITE_RESULTS:-$BUILD/results/$BASE-$flavour}
 case $flavour in
 base*) label="$BASE unpatched" ;;
 *) label="$BASE patched" ;;
@@ -22,8 +24,13 @@ case $flavour in *-*) label="$label (${flavour#*-})" ;; esac
 
 rm -f "$results/summary"
 TESTS=${TESTS:-}
-"$TOP/scripts/kernel-build.sh" "$flavour"
-"$TOP/scripts/suite-build.sh" "$flavour"
+if [ "${NO_BUILD:-0}" = 1 ]; then
+	[ -f "$obj/arch/x86/boot/bzImage" ] && [ -x "$inst/run_kselftest.sh" ] ||
+		die "NO_BUILD=1 but the $flavour kernel or suite is not built"
+else
+	"$TOP/scripts/kernel-build.sh" "$flavour"
+	"$TOP/scripts/suite-build.sh" "$flavour"
+fi
 
 cmd=$(mktemp)
 trap 'rm -f "$cmd"' EXIT

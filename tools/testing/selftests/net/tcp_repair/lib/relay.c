@@ -679,8 +679,10 @@ void tr_relay_log_state(const struct tr_relay *r)
 			       leg_name[leg], i, ti.tcpi_unacked, ti.tcpi_lost,
 			       ti.tcpi_retransmits, ti.tcpi_backoff,
 			       ti.tcpi_rto);
-			tr_log("relay: %s/%d: snd_wnd %u, rcv_wnd %u", leg_name[leg],
-			       i, ti.tcpi_snd_wnd, ti.tcpi_rcv_wnd);
+			/* tcpi_snd_wnd and tcpi_rcv_wnd are not in 6.1 */
+			tr_log("relay: %s/%d: cwnd %u, rcv_space %u",
+			       leg_name[leg], i, ti.tcpi_snd_cwnd,
+			       ti.tcpi_rcv_space);
 		}
 	}
 }
