@@ -15,7 +15,7 @@
 # Documentation/ comes from the pristine tree (without the new file and
 # without the series' other documentation changes), is built at the same
 # time, and the check fails on every warning that this baseline does not
-# have. About 80 s on 2 cores for the pair.
+# have. About 150 s on 2 idle cores for the pair.
 #
 # Usage: scripts/check-docs.sh
 

@@ -8,8 +8,7 @@
 #            (reproduction is deterministic), every other one pass.
 # Usage: flake-loop.sh patched|base RUNS
 # Environment: TESTS overrides the programs run; FLAKE_JOBS=N boots N guests
-# at a time (default 1; the suite mostly waits for timers, so a guest
-# leaves most of a host CPU idle).
+# at a time (default 1; with VM_CPUS=1, two guests share 2 host cores).
 set -eu
 . "$(dirname "$0")/common.sh"
 
