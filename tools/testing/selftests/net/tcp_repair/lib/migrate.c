@@ -234,37 +234,41 @@ void tr_mig_topo_fini(struct tr_mig_topo *m)
 	tr_topo_fini(&m->topo);
 }
 
-static int guest_link(struct tr_mig_topo *m, enum tr_ns host,
-		      const char *gname, const char *gmac, const char *hname,
-		      const char *hmac)
+/*
+ * The guest's veth to @host: created by @guest's batch, configured on the
+ * host's end by @hb. Both ends are up once the batches ran.
+ */
+static void guest_link(struct tr_mig_topo *m, struct tr_ipb *gb,
+		       struct tr_ipb *hb, enum tr_ns host, const char *gname,
+		       const char *gmac, const char *hname, const char *hmac)
 {
-	const char *relay = gaddr(m, TR_RELAY), *guest = gaddr(m, TR_GUEST);
-	int err;
-
-	err = tr_ip(m->guest,
-		    "link add %s address %s type veth peer name %s address %s netns /proc/%d/fd/%d",
-		    gname, gmac, hname, hmac, getpid(), m->topo.ns[host]);
-	err = err ?: tr_ip(m->guest, "link set dev %s addrgenmode none", gname);
-	err = err ?: tr_ip(m->topo.ns[host], "link set dev %s addrgenmode none",
-			   hname);
-	err = err ?: tr_ip(m->guest, "link set dev %s up", gname);
-	err = err ?: tr_ip(m->topo.ns[host], "link set dev %s up", hname);
-	err = err ?: tr_link_wait_up(m->guest, gname, TR_SETUP_TIMEOUT);
-	err = err ?: tr_link_wait_up(m->topo.ns[host], hname, TR_SETUP_TIMEOUT);
-	err = err ?: tr_ip(m->topo.ns[host], "route add %s/%d dev %s", guest,
-			   mplen(m), hname);
-	err = err ?: tr_ip(m->topo.ns[host],
-			   "neigh replace %s lladdr %s dev %s nud permanent",
-			   guest, gmac, hname);
-	err = err ?: tr_ip(m->guest,
-			   "neigh replace %s lladdr %s dev %s nud permanent",
-			   relay, hmac, gname);
-	return err;
+	tr_ipb_add(gb,
+		   "link add %s address %s type veth peer name %s address %s netns /proc/%d/fd/%d",
+		   gname, gmac, hname, hmac, getpid(), m->topo.ns[host]);
+	tr_ipb_add(gb, "link set dev %s addrgenmode none", gname);
+	tr_ipb_add(gb, "link set dev %s up", gname);
+	tr_ipb_add(hb, "link set dev %s addrgenmode none", hname);
+	tr_ipb_add(hb, "link set dev %s up", hname);
+	tr_ipb_add(hb, "route add %s/%d dev %s", gaddr(m, TR_GUEST), mplen(m),
+		   hname);
+	tr_ipb_add(hb, "neigh replace %s lladdr %s dev %s nud permanent",
+		   gaddr(m, TR_GUEST), gmac, hname);
 }
 
 int tr_mig_topo_init(struct tr_mig_topo *m, int family)
 {
+	static const struct {
+		bool guest;
+		enum tr_ns host;
+		const char *ifname;
+	} ends[] = {
+		{ true, 0, "g-o" }, { false, TR_ORIGIN, "o-g" },
+		{ true, 0, "g-t" }, { false, TR_TARGET, "t-g" },
+	};
+	struct tr_ipb gb = {}, ob = {}, tb = {};
 	struct sockaddr_storage relay, guest;
+	const char *relay_str;
+	unsigned int i;
 	int err;
 
 	m->guest = -1;
@@ -276,16 +280,33 @@ int tr_mig_topo_init(struct tr_mig_topo *m, int family)
 		err = m->guest;
 		goto fail;
 	}
-	err = guest_link(m, TR_ORIGIN, "g-o", MAC_GUEST_O, "o-g",
-			 MAC_ORIGIN_G);
-	err = err ?: guest_link(m, TR_TARGET, "g-t", MAC_GUEST_T, "t-g",
-				MAC_TARGET_G);
-	err = err ?: tr_ip(m->guest, "addr add %s/%d dev lo%s",
-			   gaddr(m, TR_GUEST), mplen(m), mnodad(m));
-	err = err ?: tr_ip(m->guest, "route add %s/%d dev g-o",
-			   gaddr(m, TR_RELAY), mplen(m));
-	err = err ?: tr_ip(m->topo.ns[TR_ORIGIN], "addr add %s/%d dev lo%s",
-			   gaddr(m, TR_RELAY), mplen(m), mnodad(m));
+	relay_str = gaddr(m, TR_RELAY);
+	guest_link(m, &gb, &ob, TR_ORIGIN, "g-o", MAC_GUEST_O, "o-g",
+		   MAC_ORIGIN_G);
+	guest_link(m, &gb, &tb, TR_TARGET, "g-t", MAC_GUEST_T, "t-g",
+		   MAC_TARGET_G);
+	tr_ipb_add(&ob, "addr add %s/%d dev lo%s", relay_str, mplen(m),
+		   mnodad(m));
+	err = tr_ip_batch(m->guest, &gb);
+	err = err ?: tr_ip_batch(m->topo.ns[TR_ORIGIN], &ob);
+	err = err ?: tr_ip_batch(m->topo.ns[TR_TARGET], &tb);
+	for (i = 0; i < 4 && !err; i++)
+		err = tr_link_wait_up(ends[i].guest ? m->guest :
+				      m->topo.ns[ends[i].host],
+				      ends[i].ifname, TR_SETUP_TIMEOUT);
+	if (err)
+		goto fail;
+
+	/* last, as in tr_topo_init(): ip(8) waits for link-watch's RTNL */
+	memset(&gb, 0, sizeof(gb));
+	tr_ipb_add(&gb, "addr add %s/%d dev lo%s", gaddr(m, TR_GUEST),
+		   mplen(m), mnodad(m));
+	tr_ipb_add(&gb, "route add %s/%d dev g-o", relay_str, mplen(m));
+	tr_ipb_add(&gb, "neigh replace %s lladdr %s dev g-o nud permanent",
+		   relay_str, MAC_ORIGIN_G);
+	tr_ipb_add(&gb, "neigh replace %s lladdr %s dev g-t nud permanent",
+		   relay_str, MAC_TARGET_G);
+	err = tr_ip_batch(m->guest, &gb);
 	if (err)
 		goto fail;
 	tr_guest_addr(family, TR_RELAY, 0, &relay);

@@ -157,18 +157,105 @@ int tr_ns_new(void)
 }
 
 /*
+ * Run ip(8) with @argv in @ns, @input (or nothing) on its stdin. Output is
+ * shown, after @what, only when the command fails. Returns 0, -ENOENT when
+ * ip(8) cannot be run, -EIO when it failed.
+ */
+static int ip_run(int ns, char *const argv[], const char *input,
+		  const char *what)
+{
+	int outfd[2], infd[2] = { -1, -1 }, status, err = 0;
+	pid_t parent = getpid(), pid;
+	char out[2048], *save, *w;
+	size_t len = 0;
+	ssize_t n;
+
+	if (pipe2(outfd, O_CLOEXEC))
+		return -errno;
+	if (input) {
+		/* a few lines: the pipe takes them before ip(8) even runs */
+		len = strlen(input);
+		if (pipe2(infd, O_CLOEXEC))
+			err = -errno;
+		else if (write(infd[1], input, len) != (ssize_t)len)
+			err = -EIO;
+		if (err) {
+			close(outfd[0]);
+			close(outfd[1]);
+			if (infd[0] >= 0) {
+				close(infd[0]);
+				close(infd[1]);
+			}
+			return err;
+		}
+		len = 0;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(outfd[0]);
+		close(outfd[1]);
+		if (input) {
+			close(infd[0]);
+			close(infd[1]);
+		}
+		return err;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(126);
+		if (setns(ns, CLONE_NEWNET))
+			_exit(125);
+		if (input)
+			dup2(infd[0], STDIN_FILENO);
+		dup2(outfd[1], STDOUT_FILENO);
+		dup2(outfd[1], STDERR_FILENO);
+		execvp("ip", argv);
+		_exit(127);
+	}
+	close(outfd[1]);
+	if (input) {
+		close(infd[0]);
+		close(infd[1]);
+	}
+	while (len < sizeof(out) - 1) {
+		n = read(outfd[0], out + len, sizeof(out) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	out[len] = '\0';
+	close(outfd[0]);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		tr_log("cannot run ip(8) from iproute2");
+		return -ENOENT;
+	}
+	tr_log("ip %s: failed (status 0x%x)", what, status);
+	for (w = strtok_r(out, "\n", &save); w; w = strtok_r(NULL, "\n", &save))
+		tr_log("  %s", w);
+	return -EIO;
+}
+
+/*
  * Run "ip <args>" in @ns. Arguments are separated by single spaces (none of
- * ours needs quoting). Output is shown only when the command fails.
- * Returns 0, -ENOENT when ip(8) cannot be run, -EIO when it failed.
+ * ours needs quoting).
  */
 int tr_ip(int ns, const char *fmt, ...)
 {
-	char cmd[512], words[512], out[2048], *argv[40], *save, *w;
-	pid_t parent = getpid(), pid;
-	int argc = 0, pipefd[2], status;
-	size_t len = 0;
+	char cmd[512], words[512], *argv[40], *save, *w;
+	int argc = 0;
 	va_list ap;
-	ssize_t n;
 
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
@@ -180,53 +267,47 @@ int tr_ip(int ns, const char *fmt, ...)
 	     w = strtok_r(NULL, " ", &save))
 		argv[argc++] = w;
 	argv[argc] = NULL;
+	return ip_run(ns, argv, NULL, cmd);
+}
 
-	if (pipe2(pipefd, O_CLOEXEC))
-		return -errno;
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return -errno;
+/* One more line for tr_ip_batch(); an overflow fails the batch. */
+void tr_ipb_add(struct tr_ipb *b, const char *fmt, ...)
+{
+	size_t room = sizeof(b->buf) - b->len;
+	va_list ap;
+	int n;
+
+	if (b->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->buf + b->len, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n + 1 >= room) {
+		b->overflow = true;
+		b->buf[b->len] = '\0';
+		return;
 	}
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(126);
-		if (setns(ns, CLONE_NEWNET))
-			_exit(125);
-		dup2(pipefd[1], STDOUT_FILENO);
-		dup2(pipefd[1], STDERR_FILENO);
-		execvp("ip", argv);
-		_exit(127);
+	b->len += n;
+	b->buf[b->len++] = '\n';
+	b->buf[b->len] = '\0';
+}
+
+/*
+ * Run the lines of @b with one "ip -batch -" in @ns: one process instead of
+ * one per line, which counts in a guest under emulation. ip(8) stops at the
+ * first line that fails and names it. An empty batch does nothing.
+ */
+int tr_ip_batch(int ns, const struct tr_ipb *b)
+{
+	char *const argv[] = { "ip", "-batch", "-", NULL };
+
+	if (b->overflow) {
+		tr_log("ip -batch: too many lines");
+		return -E2BIG;
 	}
-	close(pipefd[1]);
-	while (len < sizeof(out) - 1) {
-		n = read(pipefd[0], out + len, sizeof(out) - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += n;
-	}
-	out[len] = '\0';
-	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return -errno;
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	if (!b->len)
 		return 0;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-		tr_log("cannot run ip(8) from iproute2");
-		return -ENOENT;
-	}
-	tr_log("ip %s: failed (status 0x%x)", cmd, status);
-	for (w = strtok_r(out, "\n", &save); w; w = strtok_r(NULL, "\n", &save))
-		tr_log("  %s", w);
-	return -EIO;
+	return ip_run(ns, argv, b->buf, "-batch");
 }
 
 struct link_args {
@@ -432,6 +513,7 @@ int tr_topo_init(struct tr_topo *t, int family)
 		{ TR_PEER, "p-o" }, { TR_ORIGIN, "o-p" },
 		{ TR_PEER, "p-t" }, { TR_TARGET, "t-p" },
 	};
+	struct tr_ipb b[TR_NS_NR] = {};
 	const char *svc, *cli;
 	pid_t pid = getpid();
 	unsigned int i;
@@ -450,25 +532,39 @@ int tr_topo_init(struct tr_topo *t, int family)
 		}
 	}
 
-	/* iproute2 takes a path to a namespace file: our own fds will do */
-	err = tr_ip(t->ns[TR_PEER],
-		    "link add p-o address %s type veth peer name o-p address %s netns /proc/%d/fd/%d",
-		    MAC_PEER_O, MAC_ORIGIN, pid, t->ns[TR_ORIGIN]);
-	if (err)
-		goto fail;
-	err = tr_ip(t->ns[TR_PEER],
-		    "link add p-t address %s type veth peer name t-p address %s netns /proc/%d/fd/%d",
-		    MAC_PEER_T, MAC_TARGET, pid, t->ns[TR_TARGET]);
-	if (err)
-		goto fail;
-
-	/* No link-local addresses: no DAD, router or MLD chatter. */
-	for (i = 0; i < 4 && !err; i++)
-		err = tr_ip(t->ns[ends[i].ns], "link set dev %s addrgenmode none",
-			    ends[i].ifname);
-	for (i = 0; i < 4 && !err; i++)
-		err = tr_ip(t->ns[ends[i].ns], "link set dev %s up",
-			    ends[i].ifname);
+	/*
+	 * One ip(8) batch per namespace (one process instead of one per
+	 * command), the peer's first: it creates the veths. iproute2 takes a
+	 * path to a namespace file: our own fds will do. No link-local
+	 * addresses: no DAD, router or MLD chatter.
+	 */
+	svc = host(t, TR_SERVICE);
+	cli = host(t, TR_CLIENT);
+	tr_ipb_add(&b[TR_PEER],
+		   "link add p-o address %s type veth peer name o-p address %s netns /proc/%d/fd/%d",
+		   MAC_PEER_O, MAC_ORIGIN, pid, t->ns[TR_ORIGIN]);
+	tr_ipb_add(&b[TR_PEER],
+		   "link add p-t address %s type veth peer name t-p address %s netns /proc/%d/fd/%d",
+		   MAC_PEER_T, MAC_TARGET, pid, t->ns[TR_TARGET]);
+	for (i = 0; i < 4; i++) {
+		tr_ipb_add(&b[ends[i].ns], "link set dev %s addrgenmode none",
+			   ends[i].ifname);
+		tr_ipb_add(&b[ends[i].ns], "link set dev %s up",
+			   ends[i].ifname);
+	}
+	tr_ipb_add(&b[TR_ORIGIN], "addr add %s/%d dev lo%s", svc, plen(t),
+		   nodad_flag(t));
+	tr_ipb_add(&b[TR_ORIGIN], "route add %s/%d dev o-p", cli, plen(t));
+	tr_ipb_add(&b[TR_ORIGIN],
+		   "neigh replace %s lladdr %s dev o-p nud permanent",
+		   cli, MAC_PEER_O);
+	tr_ipb_add(&b[TR_TARGET], "route add %s/%d dev t-p", cli, plen(t));
+	tr_ipb_add(&b[TR_TARGET],
+		   "neigh replace %s lladdr %s dev t-p nud permanent",
+		   cli, MAC_PEER_T);
+	err = tr_ip_batch(t->ns[TR_PEER], &b[TR_PEER]);
+	err = err ?: tr_ip_batch(t->ns[TR_ORIGIN], &b[TR_ORIGIN]);
+	err = err ?: tr_ip_batch(t->ns[TR_TARGET], &b[TR_TARGET]);
 	for (i = 0; i < 4 && !err; i++)
 		err = tr_link_wait_up(t->ns[ends[i].ns], ends[i].ifname,
 				      TR_SETUP_TIMEOUT);
@@ -476,37 +572,22 @@ int tr_topo_init(struct tr_topo *t, int family)
 		goto fail;
 
 	/*
-	 * Every ip(8) call below takes the RTNL, which link-watch holds while
-	 * it marks a link up and activates its qdisc: once they are done,
-	 * packets sent on the links are not dropped by a noop qdisc.
+	 * The peer's configuration comes last, after the links are running:
+	 * ip(8) takes the RTNL, which link-watch holds while it marks a link
+	 * running and activates its qdisc. Once it has the lock, packets sent
+	 * on the links are not dropped by a noop qdisc.
 	 */
-	svc = host(t, TR_SERVICE);
-	cli = host(t, TR_CLIENT);
-	err = tr_ip(t->ns[TR_PEER], "addr add %s/%d dev lo%s", cli, plen(t),
-		    nodad_flag(t));
-	err = err ?: tr_ip(t->ns[TR_ORIGIN], "addr add %s/%d dev lo%s", svc,
-			   plen(t), nodad_flag(t));
-
-	err = err ?: tr_ip(t->ns[TR_PEER], "route add %s/%d dev p-o", svc,
-			   plen(t));
-	err = err ?: tr_ip(t->ns[TR_ORIGIN], "route add %s/%d dev o-p", cli,
-			   plen(t));
-	err = err ?: tr_ip(t->ns[TR_TARGET], "route add %s/%d dev t-p", cli,
-			   plen(t));
-
-	err = err ?: tr_ip(t->ns[TR_PEER],
-			   "neigh replace %s lladdr %s dev p-o nud permanent",
-			   svc, MAC_ORIGIN);
-	err = err ?: tr_ip(t->ns[TR_PEER],
-			   "neigh replace %s lladdr %s dev p-t nud permanent",
-			   svc, MAC_TARGET);
-	err = err ?: tr_ip(t->ns[TR_ORIGIN],
-			   "neigh replace %s lladdr %s dev o-p nud permanent",
-			   cli, MAC_PEER_O);
-	err = err ?: tr_ip(t->ns[TR_TARGET],
-			   "neigh replace %s lladdr %s dev t-p nud permanent",
-			   cli, MAC_PEER_T);
-
+	memset(&b[TR_PEER], 0, sizeof(b[TR_PEER]));
+	tr_ipb_add(&b[TR_PEER], "addr add %s/%d dev lo%s", cli, plen(t),
+		   nodad_flag(t));
+	tr_ipb_add(&b[TR_PEER], "route add %s/%d dev p-o", svc, plen(t));
+	tr_ipb_add(&b[TR_PEER],
+		   "neigh replace %s lladdr %s dev p-o nud permanent",
+		   svc, MAC_ORIGIN);
+	tr_ipb_add(&b[TR_PEER],
+		   "neigh replace %s lladdr %s dev p-t nud permanent",
+		   svc, MAC_TARGET);
+	err = tr_ip_batch(t->ns[TR_PEER], &b[TR_PEER]);
 	err = err ?: wait_routes(t, TR_PEER, TR_CLIENT, TR_SERVICE);
 	err = err ?: wait_routes(t, TR_ORIGIN, TR_SERVICE, TR_CLIENT);
 	if (err)

@@ -94,6 +94,15 @@ int tr_ns_new(void);
 int tr_ns_socket(int ns, int domain, int type, int protocol);
 int tr_ns_run(int ns, int (*fn)(void *), void *arg);
 int tr_ip(int ns, const char *fmt, ...) __printf(2, 3);
+/* ip(8) commands for one namespace, run by one "ip -batch -" */
+struct tr_ipb {
+	char buf[2048];
+	size_t len;
+	bool overflow;
+};
+
+void tr_ipb_add(struct tr_ipb *b, const char *fmt, ...) __printf(2, 3);
+int tr_ip_batch(int ns, const struct tr_ipb *b);
 int tr_link_wait_up(int ns, const char *ifname, int timeout_ms);
 int tr_route_wait(int ns, const struct sockaddr_storage *src,
 		  const struct sockaddr_storage *dst, int timeout_ms);
