@@ -10,7 +10,9 @@
 set -eu
 . "$(dirname "$0")/common.sh"
 
-progs="api freeze halfclosed reuseaddr roundtrip"
+# every program of the suite, one per source file
+progs=$(cd "$TOP/$SUITE" && ls -- *.c | sed 's/\.c$//')
+progs=$(echo $progs)
 logs=$(ls -tr "$BUILD"/results/*/output.log 2>/dev/null || true)
 [ -n "$logs" ] || die "no guest logs under $BUILD/results: run make or make check first"
 
