@@ -26,6 +26,15 @@ need ccache ccache
 [ -f /usr/include/openssl/ssl.h ] || die "openssl headers missing: install libssl-dev"
 [ -f "$tree/Makefile" ] || die "no kernel tree at $tree: run scripts/kernel-src.sh"
 
+# One kernel build at a time on this machine, whatever the base or flavour
+# (several checkouts or sessions may share it).
+mkdir -p "$BUILD"
+exec 9> "$BUILD/.kernel-build.lock"
+if ! flock -n 9; then
+	step "waiting for another kernel build to finish"
+	flock 9
+fi
+
 digest=$({
 	git -C "$tree" rev-parse HEAD
 	cat "$TOP/kconfig/vm.config" "$TOP/$SUITE/config" "$@" "$0" \
