@@ -21,18 +21,13 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <net/if.h>
-#include <netinet/in.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include <linux/tcp.h>
-
 #include "../../kselftest_harness.h"
+#include "lib/tcp_repair.h"
 
 /* TCP option kinds (include/net/tcp.h), as used by TCP_REPAIR_OPTIONS */
 #define OPT_MSS			2
@@ -61,45 +56,21 @@ FIXTURE_VARIANT_ADD(api, ipv6) {
 	.family = AF_INET6,
 };
 
-static int64_t now_ms(void)
+/* 0 once @events are pending on @fd, -ETIMEDOUT after IO_TIMEOUT_MS */
+static int wait_fd(int fd, short events)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return tr_poll(fd, events, tr_now_ms() + IO_TIMEOUT_MS);
 }
 
-/* 0 once @events are pending on @fd, -ETIMEDOUT after @timeout_ms */
-static int wait_fd(int fd, short events, int timeout_ms)
-{
-	int64_t deadline = now_ms() + timeout_ms;
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int left, n;
-
-	while ((left = deadline - now_ms()) > 0) {
-		n = poll(&pfd, 1, left);
-		if (n > 0)
-			return 0;
-		if (n < 0 && errno != EINTR)
-			return -errno;
-	}
-	return -ETIMEDOUT;
-}
-
+/* The calls under test, at the TCP level, their errno as it is */
 static int set_int(int fd, int opt, int val)
 {
-	return setsockopt(fd, IPPROTO_TCP, opt, &val, sizeof(val)) ? -errno : 0;
+	return tr_sockopt_set(fd, SOL_TCP, opt, val);
 }
 
-/* The value of an int option, or -errno */
 static int get_int(int fd, int opt)
 {
-	socklen_t len = sizeof(int);
-	int val;
-
-	if (getsockopt(fd, IPPROTO_TCP, opt, &val, &len))
-		return -errno;
-	return val;
+	return tr_sockopt_get(fd, SOL_TCP, opt);
 }
 
 static int set_buf(int fd, int opt, const void *buf, socklen_t len)
@@ -120,139 +91,41 @@ static int set_opt(int fd, __u32 code, __u32 val)
 	return set_buf(fd, TCP_REPAIR_OPTIONS, &opt, sizeof(opt));
 }
 
-static int tcp_info(int fd, struct tcp_info *ti)
-{
-	socklen_t len = sizeof(*ti);
-
-	memset(ti, 0, sizeof(*ti));
-	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len) ? -errno : 0;
-}
-
-static socklen_t loopback(int family, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (family == AF_INET) {
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		return sizeof(*sin);
-	}
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_addr = in6addr_loopback;
-	return sizeof(*sin6);
-}
-
-static int lo_up(void)
-{
-	struct ifreq ifr = { .ifr_name = "lo" };
-	int fd, ret = 0;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
-		ret = -errno;
-	ifr.ifr_flags |= IFF_UP;
-	if (!ret && ioctl(fd, SIOCSIFFLAGS, &ifr))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* A new connection to @listener: returns the accepted end */
 static int connect_to(struct __test_metadata *_metadata, int listener,
 		      int *cli)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	int err, srv, flags;
+	int srv;
 
-	ASSERT_EQ(0, getsockname(listener, (struct sockaddr *)&ss, &len));
-	*cli = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT_LE(0, *cli);
-
-	flags = fcntl(*cli, F_GETFL);
-	ASSERT_EQ(0, fcntl(*cli, F_SETFL, flags | O_NONBLOCK));
-	if (connect(*cli, (struct sockaddr *)&ss, len))
-		ASSERT_EQ(EINPROGRESS, errno);
-	ASSERT_EQ(0, wait_fd(*cli, POLLOUT, IO_TIMEOUT_MS));
-	len = sizeof(err);
-	ASSERT_EQ(0, getsockopt(*cli, SOL_SOCKET, SO_ERROR, &err, &len));
-	ASSERT_EQ(0, err);
-	ASSERT_EQ(0, fcntl(*cli, F_SETFL, flags));
-
-	ASSERT_EQ(0, wait_fd(listener, POLLIN, IO_TIMEOUT_MS));
-	srv = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
-	ASSERT_LE(0, srv);
+	ASSERT_EQ(0, tr_connect_to(listener, -1, NULL, 0, cli, &srv));
 	return srv;
-}
-
-/* Receive exactly @len bytes within IO_TIMEOUT_MS */
-static int recv_all(int fd, void *buf, size_t len)
-{
-	int64_t deadline = now_ms() + IO_TIMEOUT_MS;
-	size_t got = 0;
-	ssize_t n;
-	int err;
-
-	while (got < len) {
-		err = wait_fd(fd, POLLIN, deadline - now_ms());
-		if (err)
-			return err;
-		n = recv(fd, (char *)buf + got, len - got, MSG_DONTWAIT);
-		if (n == 0)
-			return -EPIPE;
-		if (n < 0 && errno != EAGAIN && errno != EINTR)
-			return -errno;
-		if (n > 0)
-			got += n;
-	}
-	return 0;
-}
-
-static void send_recv(struct __test_metadata *_metadata, int from, int to,
-		      char seed)
-{
-	char out[3000], in[sizeof(out)];
-	size_t i;
-
-	for (i = 0; i < sizeof(out); i++)
-		out[i] = seed + i % 251;
-	ASSERT_EQ((ssize_t)sizeof(out),
-		  send(from, out, sizeof(out), MSG_NOSIGNAL));
-	ASSERT_EQ(0, recv_all(to, in, sizeof(in)));
-	ASSERT_EQ(0, memcmp(out, in, sizeof(out)));
 }
 
 /* The connection carries data both ways */
 static void check_data(struct __test_metadata *_metadata, int a, int b)
 {
-	send_recv(_metadata, a, b, 'a');
-	send_recv(_metadata, b, a, 'b');
+	ASSERT_EQ(0, tr_exchange(a, b, 3000, 'a'));
 }
 
 FIXTURE_SETUP(api)
 {
 	struct sockaddr_storage ss;
-	socklen_t len;
+	int err;
 
 	self->listener = -1;
 	self->cli = -1;
 	self->srv = -1;
 
-	if (unshare(CLONE_NEWNET))
-		SKIP(return, "unshare(CLONE_NEWNET): %s", strerror(errno));
-	ASSERT_EQ(0, lo_up());
+	err = tr_ns_unshare();
+	if (tr_skip_reason(err))
+		SKIP(return, "%s", tr_skip_reason(err));
+	ASSERT_EQ(0, err);
 
-	self->listener = socket(variant->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (self->listener < 0 && errno == EAFNOSUPPORT)
-		SKIP(return, "address family %d not supported", variant->family);
+	tr_addr_loopback(variant->family, 0, &ss);
+	self->listener = tr_listen(-1, &ss, -1);
+	if (tr_skip_reason(self->listener))
+		SKIP(return, "%s", tr_skip_reason(self->listener));
 	ASSERT_LE(0, self->listener);
-	len = loopback(variant->family, &ss);
-	ASSERT_EQ(0, bind(self->listener, (struct sockaddr *)&ss, len));
-	ASSERT_EQ(0, listen(self->listener, 8));
 
 	self->srv = connect_to(_metadata, self->listener, &self->cli);
 }
@@ -445,7 +318,7 @@ TEST_F(api, outside_repair_fresh)
 	socklen_t len;
 	int fd, srv;
 
-	fd = socket(variant->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = tr_ns_socket(-1, variant->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ASSERT_LE(0, fd);
 	/* TCP_CLOSE, and no queue can have been selected */
 	EXPECT_EQ(-EINVAL, set_int(fd, TCP_QUEUE_SEQ, 12345));
@@ -454,7 +327,7 @@ TEST_F(api, outside_repair_fresh)
 	len = sizeof(ss);
 	ASSERT_EQ(0, getsockname(self->listener, (struct sockaddr *)&ss, &len));
 	ASSERT_EQ(0, connect(fd, (struct sockaddr *)&ss, len));
-	ASSERT_EQ(0, wait_fd(self->listener, POLLIN, IO_TIMEOUT_MS));
+	ASSERT_EQ(0, wait_fd(self->listener, POLLIN));
 	srv = accept4(self->listener, NULL, NULL, SOCK_CLOEXEC);
 	ASSERT_LE(0, srv);
 	check_data(_metadata, fd, srv);
@@ -602,7 +475,7 @@ static void expect_same_options(struct __test_metadata *_metadata, int fd,
 {
 	struct tcp_info ti;
 
-	ASSERT_EQ(0, tcp_info(fd, &ti));
+	ASSERT_EQ(0, tr_tcp_info(fd, &ti));
 	EXPECT_EQ(before->tcpi_options, ti.tcpi_options);
 	EXPECT_EQ((int)before->tcpi_snd_wscale, (int)ti.tcpi_snd_wscale);
 	EXPECT_EQ((int)before->tcpi_rcv_wscale, (int)ti.tcpi_rcv_wscale);
@@ -622,7 +495,7 @@ TEST_F(api, options_unknown_code)
 	int mss;
 
 	ASSERT_EQ(0, set_int(self->cli, TCP_REPAIR, TCP_REPAIR_ON));
-	ASSERT_EQ(0, tcp_info(self->cli, &ti));
+	ASSERT_EQ(0, tr_tcp_info(self->cli, &ti));
 	mss = get_int(self->cli, TCP_MAXSEG);
 	ASSERT_LT(0, mss);
 
@@ -685,7 +558,7 @@ TEST_F(api, options_wscale_too_big)
 	__u32 cur;
 
 	ASSERT_EQ(0, set_int(self->cli, TCP_REPAIR, TCP_REPAIR_ON));
-	ASSERT_EQ(0, tcp_info(self->cli, &ti));
+	ASSERT_EQ(0, tr_tcp_info(self->cli, &ti));
 	ASSERT_TRUE(ti.tcpi_options & TCPI_OPT_WSCALE);
 
 	/* Low 16 bits: send window scale, high 16 bits: receive */
@@ -711,7 +584,7 @@ TEST_F(api, options_bad_flag_values)
 	struct tcp_info ti;
 
 	ASSERT_EQ(0, set_int(self->cli, TCP_REPAIR, TCP_REPAIR_ON));
-	ASSERT_EQ(0, tcp_info(self->cli, &ti));
+	ASSERT_EQ(0, tr_tcp_info(self->cli, &ti));
 
 	/* SACK permitted and timestamps take no value */
 	EXPECT_EQ(-EINVAL, set_opt(self->cli, OPT_SACK_PERM, 1));
@@ -746,7 +619,7 @@ TEST_F(api, options_wrong_state)
 	char c;
 	int fd;
 
-	fd = socket(variant->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = tr_ns_socket(-1, variant->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, set_int(fd, TCP_REPAIR, TCP_REPAIR_ON));
 	EXPECT_EQ(-EPERM, set_buf(fd, TCP_REPAIR_OPTIONS, &nop, sizeof(nop)));
@@ -754,10 +627,10 @@ TEST_F(api, options_wrong_state)
 
 	/* Data sent by cli, not by srv: ACKs are no data */
 	ASSERT_EQ(1, send(self->cli, "x", 1, MSG_NOSIGNAL));
-	ASSERT_EQ(0, recv_all(self->srv, &c, 1));
-	ASSERT_EQ(0, tcp_info(self->cli, &ti));
+	ASSERT_EQ(1, tr_recv_all(self->srv, &c, 1, IO_TIMEOUT_MS));
+	ASSERT_EQ(0, tr_tcp_info(self->cli, &ti));
 	EXPECT_EQ(1ULL, ti.tcpi_bytes_sent);
-	ASSERT_EQ(0, tcp_info(self->srv, &ti));
+	ASSERT_EQ(0, tr_tcp_info(self->srv, &ti));
 	EXPECT_EQ(0ULL, ti.tcpi_bytes_sent);
 
 	ASSERT_EQ(0, set_int(self->cli, TCP_REPAIR, TCP_REPAIR_ON));
@@ -780,7 +653,7 @@ TEST_F(api, recv_send_in_repair)
 	int q;
 
 	ASSERT_EQ(5, send(self->srv, "hello", 5, MSG_NOSIGNAL));
-	ASSERT_EQ(0, wait_fd(self->cli, POLLIN, IO_TIMEOUT_MS));
+	ASSERT_EQ(0, wait_fd(self->cli, POLLIN));
 
 	ASSERT_EQ(0, set_int(self->cli, TCP_REPAIR, TCP_REPAIR_ON));
 	ASSERT_EQ(TCP_NO_QUEUE, get_int(self->cli, TCP_REPAIR_QUEUE));
@@ -805,7 +678,7 @@ TEST_F(api, recv_send_in_repair)
 
 	ASSERT_EQ(0, set_int(self->cli, TCP_REPAIR, TCP_REPAIR_OFF));
 	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(0, recv_all(self->cli, buf, 5));
+	ASSERT_EQ(5, tr_recv_all(self->cli, buf, 5, IO_TIMEOUT_MS));
 	EXPECT_EQ(0, memcmp(buf, "hello", 5));
 	check_data(_metadata, self->cli, self->srv);
 }

@@ -5,9 +5,9 @@
  * of anything), it leaves no network namespace, veth or process behind.
  *
  * A victim process plays a test: in its own process group, as under the
- * harness, it builds what the tests build (lib/netns.c's namespaces and
- * veths, a connection, a trace instance, ip(8) children), then ends one of
- * those ways. The test, a child subreaper in a network namespace of its
+ * harness, it builds what the tests build (lib/topo.c's namespaces and
+ * veths, a connection, a trace instance: lib/env.c's fixture), then ends
+ * one of those ways. The test, a child subreaper in a network namespace of its
  * own, watches the victim's file descriptors for the namespaces it holds,
  * and once the victim is gone checks that no process, file descriptor or
  * mount refers to any of them any more (the kernel then frees them and the
@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,7 +42,7 @@
 
 enum fate {
 	FATE_PASS,		/* setup, test body, teardown, exit */
-	FATE_SETUP_FAILS,	/* ip(8) cannot be run: setup unwinds */
+	FATE_SETUP_FAILS,	/* out of file descriptors: setup unwinds */
 	FATE_KILLED,		/* SIGKILL to the group once set up */
 	FATE_LOOP,		/* setup and teardown until killed */
 	FATE_LEAK,		/* what the checks must catch, on purpose */
@@ -112,40 +113,28 @@ FIXTURE_TEARDOWN(cleanup)
 		;
 }
 
-/* What a test of the suite holds once its fixture is set up */
-struct kit {
-	struct tr_topo topo;
-	struct tr_trace trace;
-	bool tracing;
-	int peer, server;
-};
-
-static int kit_setup(struct kit *k, int family)
+/*
+ * Few enough file descriptors that the setup runs out of them half-way,
+ * its namespaces made: it fails with EMFILE and undoes what it did.
+ */
+static void fd_limit(void)
 {
-	int err;
+	struct rlimit rl;
+	struct dirent *de;
+	int open = 0;
+	DIR *dir;
 
-	k->peer = -1;
-	k->server = -1;
-	k->tracing = false;
-	err = tr_topo_init(&k->topo, family);
-	if (err)
-		return err;
-	err = tr_connect_pair(&k->topo, TR_ORIGIN, &k->peer, &k->server);
-	if (err)
-		return err;
-	k->tracing = !tr_trace_start(&k->trace);
-	return 0;
-}
-
-static void kit_teardown(struct kit *k)
-{
-	if (k->peer >= 0)
-		close(k->peer);
-	if (k->server >= 0)
-		close(k->server);
-	if (k->tracing)
-		tr_trace_stop(&k->trace);
-	tr_topo_fini(&k->topo);
+	dir = opendir("/proc/self/fd");
+	if (!dir)
+		_exit(4);
+	while ((de = readdir(dir)))
+		open += de->d_name[0] != '.';
+	closedir(dir);
+	/* the directory's own fd is closed again: two namespaces fit */
+	rl.rlim_cur = open + 2;
+	rl.rlim_max = open + 2;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		_exit(4);
 }
 
 /*
@@ -154,12 +143,12 @@ static void kit_teardown(struct kit *k)
  */
 static void leak(void)
 {
-	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int nl = tr_nl_open(-1);
 	pid_t pid;
 
-	if (home < 0 || tr_ip(home, "link add leak0 type veth peer name leak1"))
+	if (nl < 0 || tr_nl_veth(nl, "leak0", NULL, "leak1", NULL, -1))
 		_exit(4);
-	close(home);
+	close(nl);
 	pid = fork();
 	if (pid < 0)
 		_exit(4);
@@ -173,19 +162,18 @@ static void leak(void)
 /* The victim reports on @out: 'R' once set up, 'T' if tracing, 'E' on error */
 static void victim(int family, enum fate fate, int out)
 {
-	struct kit k;
+	struct tr_env k;
 	int err;
 
 	setpgid(0, 0);
 	if (fate == FATE_SETUP_FAILS)
-		setenv("PATH", "/nonexistent", 1);
+		fd_limit();
 	do {
-		err = kit_setup(&k, family);
+		err = tr_env_init(&k, family, TR_ENV_PAIR | TR_ENV_TRACE);
 		if (err) {
-			kit_teardown(&k);
 			if (write(out, "E", 1) < 0)
 				_exit(3);
-			_exit(fate == FATE_SETUP_FAILS && err == -ENOENT ? 0 : 2);
+			_exit(fate == FATE_SETUP_FAILS && err == -EMFILE ? 0 : 2);
 		}
 		if (fate != FATE_LOOP) {
 			if (write(out, k.tracing ? "TR" : "R", 1 + k.tracing) < 0)
@@ -196,7 +184,7 @@ static void victim(int family, enum fate fate, int out)
 				pause();
 		if (fate == FATE_LEAK)
 			leak();
-		kit_teardown(&k);
+		tr_env_fini(&k);
 	} while (fate == FATE_LOOP);
 	_exit(0);
 }
@@ -443,18 +431,15 @@ static void expect_clean(struct __test_metadata *_metadata,
 		TH_LOG("links next to the test changed");
 }
 
-static const char *const trace_roots[] = {
-	"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
-};
-
 /* Whether the test sees the tracefs the victims use */
 static bool tracefs_visible(void)
 {
 	char path[128];
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(trace_roots); i++) {
-		snprintf(path, sizeof(path), "%s/instances", trace_roots[i]);
+	for (i = 0; i < ARRAY_SIZE(tr_tracefs_roots); i++) {
+		snprintf(path, sizeof(path), "%s/instances",
+			 tr_tracefs_roots[i]);
 		if (!access(path, F_OK))
 			return true;
 	}
@@ -467,9 +452,9 @@ static bool instance_exists(pid_t pid)
 	char path[128];
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(trace_roots); i++) {
-		snprintf(path, sizeof(path), "%s/instances/tcp_repair.%d",
-			 trace_roots[i], pid);
+	for (i = 0; i < ARRAY_SIZE(tr_tracefs_roots); i++) {
+		snprintf(path, sizeof(path), "%s/instances/%s%d",
+			 tr_tracefs_roots[i], TR_TRACE_INSTANCE, pid);
 		if (!access(path, F_OK))
 			return true;
 	}
@@ -496,8 +481,8 @@ TEST_F_TIMEOUT(cleanup, after_setup_failure, TEST_TIMEOUT)
 	pid_t pid;
 
 	/*
-	 * The SKIP path of every fixture: namespaces made, ip(8) missing.
-	 * The victim exits 0 only if its setup failed with -ENOENT.
+	 * A setup that fails half-way, namespaces made: out of file
+	 * descriptors. The victim exits 0 only if it failed with -EMFILE.
 	 */
 	EXPECT_EQ('E', victim_watch(_metadata, self, variant->family,
 				    FATE_SETUP_FAILS, TEST_TIMEOUT * 500, 0,
@@ -564,7 +549,7 @@ TEST_F_TIMEOUT(cleanup, killed_during_setup, TEST_TIMEOUT)
 TEST_F_TIMEOUT(cleanup, leaks_are_seen, TEST_TIMEOUT)
 {
 	bool tracing, held = false;
-	int i, home, status;
+	int i, nl, status;
 	pid_t pid, leaked;
 	char who[1100];
 
@@ -588,10 +573,10 @@ TEST_F_TIMEOUT(cleanup, leaks_are_seen, TEST_TIMEOUT)
 	ASSERT_LT(0, leaked);
 	kill(leaked, SIGKILL);
 	waitpid(leaked, NULL, 0);
-	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, home);
-	EXPECT_EQ(0, tr_ip(home, "link del leak0"));
-	close(home);
+	nl = tr_nl_open(-1);
+	ASSERT_LE(0, nl);
+	EXPECT_EQ(0, tr_nl_link_del(nl, "leak0"));
+	close(nl);
 	expect_clean(_metadata, self);
 }
 

@@ -7,7 +7,7 @@
  * or on its restored copy. A socket being rebuilt (connected in repair
  * mode) still accepts the segments restore tools inject.
  *
- * Topology (lib/netns.c): peer <-> origin, peer <-> target, the service
+ * Topology (lib/topo.c): peer <-> origin, peer <-> target, the service
  * address moving from origin to target.
  */
 #ifndef _GNU_SOURCE
@@ -26,12 +26,7 @@
 #define TEST_TIMEOUT	120
 
 FIXTURE(freeze) {
-	struct tr_topo topo;
-	struct tr_trace trace;
-	bool tracing;
-	int peer;
-	int origin;
-	int target;
+	struct tr_env env;
 };
 
 FIXTURE_VARIANT(freeze) {
@@ -48,182 +43,27 @@ FIXTURE_VARIANT_ADD(freeze, ipv6) {
 
 FIXTURE_SETUP(freeze)
 {
-	int err;
+	int err = tr_env_init(&self->env, variant->family,
+			      TR_ENV_PAIR | TR_ENV_TRACE);
 
-	self->peer = -1;
-	self->origin = -1;
-	self->target = -1;
-	err = tr_topo_init(&self->topo, variant->family);
-	if (err == -ENOENT)
-		SKIP(return, "ip(8) from iproute2 is needed");
-	if (err == -EPERM)
-		SKIP(return, "network namespaces need CAP_SYS_ADMIN");
+	if (tr_skip_reason(err))
+		SKIP(return, "%s", tr_skip_reason(err));
 	ASSERT_EQ(0, err);
-	ASSERT_EQ(0, tr_connect_pair(&self->topo, TR_ORIGIN, &self->peer,
-				     &self->origin));
-
-	self->tracing = !tr_trace_start(&self->trace);
-	if (!self->tracing)
-		TH_LOG("tracefs unusable: SOCKET_REPAIR tracepoint checks skipped");
 }
 
 FIXTURE_TEARDOWN(freeze)
 {
-	if (self->peer >= 0)
-		close(self->peer);
-	if (self->origin >= 0)
-		close(self->origin);
-	if (self->target >= 0)
-		close(self->target);
-	if (self->tracing)
-		tr_trace_stop(&self->trace);
-	tr_topo_fini(&self->topo);
-}
-
-/* What must not change while a socket is frozen */
-struct snap {
-	int state;
-	uint32_t rcv_seq;		/* rcv_nxt */
-	uint32_t snd_seq;		/* write_seq */
-	int inq;
-	int outq;
-	int nsd;
-	struct tcp_repair_window wnd;
-	uint32_t mem[SK_MEMINFO_VARS];
-	uint32_t ctl_out;		/* segments sent without data */
-};
-
-/* @fd must be in repair mode */
-static int snap_take(int fd, struct snap *s)
-{
-	struct tcp_info ti;
-	int err;
-
-	memset(s, 0, sizeof(*s));
-	err = tr_tcp_info(fd, &ti);
-	if (err)
-		return err;
-	s->state = ti.tcpi_state;
-	s->ctl_out = ti.tcpi_segs_out - ti.tcpi_data_segs_out;
-	err = tr_queue_seq(fd, TCP_RECV_QUEUE, &s->rcv_seq);
-	err = err ?: tr_queue_seq(fd, TCP_SEND_QUEUE, &s->snd_seq);
-	err = err ?: tr_repair_queue(fd, TCP_NO_QUEUE);
-	err = err ?: tr_window_get(fd, &s->wnd);
-	err = err ?: tr_meminfo(fd, s->mem);
-	if (err)
-		return err;
-	s->inq = tr_inq(fd);
-	s->outq = tr_outq(fd);
-	s->nsd = tr_outq_nsd(fd);
-	return 0;
-}
-
-static void expect_unchanged(struct __test_metadata *_metadata,
-			     const struct snap *a, const struct snap *b)
-{
-	EXPECT_STREQ(tr_state_str(a->state), tr_state_str(b->state))
-		TH_LOG("the socket in repair mode changed state");
-	EXPECT_EQ(a->rcv_seq, b->rcv_seq)
-		TH_LOG("rcv_nxt moved: %u bytes accepted",
-		       b->rcv_seq - a->rcv_seq);
-	EXPECT_EQ(a->snd_seq, b->snd_seq);
-	EXPECT_EQ(a->inq, b->inq) TH_LOG("SIOCINQ moved");
-	EXPECT_EQ(a->outq, b->outq) TH_LOG("SIOCOUTQ moved: data acked");
-	EXPECT_EQ(a->nsd, b->nsd);
-	EXPECT_EQ(a->wnd.snd_wl1, b->wnd.snd_wl1);
-	EXPECT_EQ(a->wnd.snd_wnd, b->wnd.snd_wnd);
-	EXPECT_EQ(a->wnd.max_window, b->wnd.max_window);
-	EXPECT_EQ(a->wnd.rcv_wnd, b->wnd.rcv_wnd);
-	EXPECT_EQ(a->wnd.rcv_wup, b->wnd.rcv_wup);
-	EXPECT_EQ(a->mem[SK_MEMINFO_RMEM_ALLOC], b->mem[SK_MEMINFO_RMEM_ALLOC]);
-	EXPECT_EQ(a->mem[SK_MEMINFO_RCVBUF], b->mem[SK_MEMINFO_RCVBUF]);
-	EXPECT_EQ(a->mem[SK_MEMINFO_SNDBUF], b->mem[SK_MEMINFO_SNDBUF]);
-	EXPECT_EQ(a->mem[SK_MEMINFO_WMEM_QUEUED],
-		  b->mem[SK_MEMINFO_WMEM_QUEUED]);
-	EXPECT_EQ(a->mem[SK_MEMINFO_BACKLOG], b->mem[SK_MEMINFO_BACKLOG]);
-}
-
-/*
- * Nothing in these tests makes the frozen socket send anything of its own
- * but data retransmissions: no ACK, duplicate or challenge ACK, no RST.
- */
-static void expect_silent(struct __test_metadata *_metadata,
-			  const struct snap *a, const struct snap *b)
-{
-	EXPECT_EQ(a->ctl_out, b->ctl_out)
-		TH_LOG("the socket in repair mode sent %u ACK/RST segments",
-		       b->ctl_out - a->ctl_out);
-}
-
-struct counts {
-	int64_t segs;		/* the sender's tcpi_segs_out, -1 if none */
-	int64_t drops;		/* the frozen socket's SK_MEMINFO_DROPS */
-	long trace;		/* SOCKET_REPAIR events, -1 without tracefs */
-};
-
-static int counts_read(struct _test_data_freeze *self, int frozen, int sender,
-		       struct counts *c)
-{
-	struct tcp_info ti;
-	int err;
-
-	c->segs = -1;
-	if (sender >= 0) {
-		err = tr_tcp_info(sender, &ti);
-		if (err)
-			return err;
-		c->segs = ti.tcpi_segs_out;
-	}
-	c->drops = tr_drops(frozen);
-	if (c->drops < 0)
-		return c->drops;
-	c->trace = -1;
-	if (self->tracing) {
-		c->trace = tr_trace_count(&self->trace);
-		if (c->trace < 0)
-			return c->trace;
-	}
-	return 0;
-}
-
-/*
- * The peer retransmits on its own schedule, at least 200 ms apart: read
- * the three counters until two readings 30 ms apart agree, so that no
- * segment is counted by the sender and still in flight to the socket.
- */
-static int counts_settle(struct _test_data_freeze *self, int frozen, int sender,
-			 struct counts *c)
-{
-	int64_t deadline = tr_now_ms() + TR_ARRIVAL_TIMEOUT;
-	struct counts prev;
-	int err;
-
-	err = counts_read(self, frozen, sender, &prev);
-	while (!err) {
-		tr_msleep(30);
-		err = counts_read(self, frozen, sender, c);
-		if (err)
-			break;
-		if (c->segs == prev.segs && c->drops == prev.drops &&
-		    c->trace == prev.trace)
-			return 0;
-		if (tr_now_ms() > deadline) {
-			tr_log("counters never settled");
-			return -ETIMEDOUT;
-		}
-		prev = *c;
-	}
-	return err;
+	tr_env_fini(&self->env);
 }
 
 /* Every segment that reached the frozen socket was dropped and reported */
 static void expect_drops(struct __test_metadata *_metadata,
-			 struct _test_data_freeze *self, const struct counts *c0,
-			 const struct counts *c1, int64_t segs)
+			 const struct tr_env *e, const struct tr_counts *c0,
+			 const struct tr_counts *c1, int64_t segs)
 {
 	EXPECT_EQ(segs, c1->drops - c0->drops)
 		TH_LOG("SK_MEMINFO_DROPS must count each dropped segment");
-	if (!self->tracing) {
+	if (!e->tracing) {
 		TH_LOG("no tracefs: skb:kfree_skb check skipped");
 		return;
 	}
@@ -232,64 +72,17 @@ static void expect_drops(struct __test_metadata *_metadata,
 }
 
 /*
- * Wait until what was just sent to @frozen got there: dropped (the drop
- * counter moved) or, by a kernel that does not freeze, acted upon (the
- * sender's unacknowledged bytes or the socket itself moved).
+ * Nothing changed, and nothing in these tests makes the frozen socket
+ * send anything of its own but data retransmissions: no ACK, duplicate or
+ * challenge ACK, no RST.
  */
-static int wait_arrival(int frozen, const struct snap *s0, int64_t drops0,
-			int sender, int sender_outq, int timeout_ms)
+static void expect_frozen(struct __test_metadata *_metadata,
+			  const struct tr_snap *a, const struct tr_snap *b)
 {
-	int64_t deadline = tr_now_ms() + timeout_ms;
-
-	for (;;) {
-		if (tr_drops(frozen) > drops0)
-			return 0;
-		if (sender >= 0 && tr_outq(sender) < sender_outq)
-			return 0;
-		if (tr_tcp_state(frozen) != s0->state ||
-		    tr_inq(frozen) != s0->inq || tr_outq(frozen) != s0->outq)
-			return 0;
-		if (tr_now_ms() > deadline)
-			return -ETIMEDOUT;
-		tr_msleep(1);
-	}
-}
-
-/* Both ends have nothing in flight, so the peer has nothing to send */
-static void quiesce(struct __test_metadata *_metadata, int a, int b)
-{
-	ASSERT_EQ(0, tr_wait_outq(a, 0, TR_RETRANS_TIMEOUT));
-	ASSERT_EQ(0, tr_wait_outq(b, 0, TR_RETRANS_TIMEOUT));
-}
-
-static void exchange(struct __test_metadata *_metadata, int a, int b,
-		     size_t len, uint32_t seed)
-{
-	char *buf = malloc(len);
-
-	ASSERT_NE(NULL, buf);
-	tr_fill(buf, len, seed);
-	ASSERT_EQ(len, tr_send_all(a, buf, len, TR_ARRIVAL_TIMEOUT));
-	ASSERT_EQ(0, tr_expect_data(b, buf, len, TR_RETRANS_TIMEOUT));
-	tr_fill(buf, len, seed + 1);
-	ASSERT_EQ(len, tr_send_all(b, buf, len, TR_ARRIVAL_TIMEOUT));
-	ASSERT_EQ(0, tr_expect_data(a, buf, len, TR_RETRANS_TIMEOUT));
-	free(buf);
-	quiesce(_metadata, a, b);
-}
-
-/* Dump in origin, move the address, restore in target: the freeze recipe */
-static void migrate(struct __test_metadata *_metadata,
-		    struct _test_data_freeze *self, const struct tr_dump *d,
-		    int off_mode)
-{
-	ASSERT_EQ(0, tr_topo_isolate_origin(&self->topo));
-	ASSERT_EQ(0, close(self->origin));
-	self->origin = -1;
-	ASSERT_EQ(0, tr_topo_move_service(&self->topo));
-	self->target = tr_restore(self->topo.ns[TR_TARGET], d, off_mode);
-	ASSERT_LE(0, self->target);
-	ASSERT_EQ(0, tr_topo_switch_peer(&self->topo));
+	EXPECT_EQ(0, tr_snap_diff(a, b));
+	EXPECT_EQ(a->ctl_out, b->ctl_out)
+		TH_LOG("the socket in repair mode sent %u ACK/RST segments",
+		       b->ctl_out - a->ctl_out);
 }
 
 /*
@@ -299,117 +92,118 @@ static void migrate(struct __test_metadata *_metadata,
  * after repair mode the peer's retransmission delivers it.
  */
 static void data_freeze(struct __test_metadata *_metadata,
-			struct _test_data_freeze *self, int frozen)
+			struct tr_env *e, int frozen)
 {
-	struct counts c0, c1;
-	struct snap s0, s1;
+	struct tr_counts c0, c1;
+	struct tr_snap s0, s1;
 	char data[1000];
 
 	tr_fill(data, sizeof(data), 1);
 	ASSERT_EQ(0, tr_repair(frozen, TCP_REPAIR_ON));
-	ASSERT_EQ(0, snap_take(frozen, &s0));
-	ASSERT_EQ(0, counts_read(self, frozen, self->peer, &c0));
+	ASSERT_EQ(0, tr_snap_take(frozen, &s0));
+	ASSERT_EQ(0, tr_counts_read(e, frozen, e->peer, &c0));
 
-	ASSERT_EQ(sizeof(data), tr_send_all(self->peer, data, sizeof(data),
+	ASSERT_EQ(sizeof(data), tr_send_all(e->peer, data, sizeof(data),
 					    TR_ARRIVAL_TIMEOUT));
-	ASSERT_EQ(0, wait_arrival(frozen, &s0, c0.drops, self->peer,
+	ASSERT_EQ(0, tr_wait_arrival(frozen, &s0, c0.drops, e->peer,
 				  sizeof(data), TR_ARRIVAL_TIMEOUT))
 		TH_LOG("the data never reached the socket");
-	ASSERT_EQ(0, counts_settle(self, frozen, self->peer, &c1));
-	ASSERT_EQ(0, snap_take(frozen, &s1));
+	ASSERT_EQ(0, tr_counts_settle(e, frozen, e->peer, &c1));
+	ASSERT_EQ(0, tr_snap_take(frozen, &s1));
 
-	EXPECT_EQ((int)sizeof(data), tr_outq(self->peer))
+	EXPECT_EQ((int)sizeof(data), tr_outq(e->peer))
 		TH_LOG("the socket in repair mode acknowledged data");
-	expect_unchanged(_metadata, &s0, &s1);
-	expect_silent(_metadata, &s0, &s1);
+	expect_frozen(_metadata, &s0, &s1);
 	ASSERT_LT(c0.segs, c1.segs);
-	expect_drops(_metadata, self, &c0, &c1, c1.segs - c0.segs);
+	expect_drops(_metadata, e, &c0, &c1, c1.segs - c0.segs);
 
 	ASSERT_EQ(0, tr_repair(frozen, TCP_REPAIR_OFF));
 	ASSERT_EQ(0, tr_expect_data(frozen, data, sizeof(data),
 				    TR_RETRANS_TIMEOUT))
 		TH_LOG("the peer's retransmission was not delivered");
-	ASSERT_EQ(0, tr_wait_outq(self->peer, 0, TR_RETRANS_TIMEOUT));
+	ASSERT_EQ(0, tr_wait_outq(e->peer, 0, TR_RETRANS_TIMEOUT));
 	EXPECT_EQ(TR_ESTABLISHED, tr_tcp_state(frozen));
 }
 
 TEST_F_TIMEOUT(freeze, data_during_repair, TEST_TIMEOUT)
 {
-	data_freeze(_metadata, self, self->origin);
+	struct tr_env *e = &self->env;
+	data_freeze(_metadata, e, e->origin);
 }
 
 TEST_F_TIMEOUT(freeze, fin_during_repair, TEST_TIMEOUT)
 {
-	struct counts c0, c1;
-	struct snap s0, s1;
+	struct tr_env *e = &self->env;
+	struct tr_counts c0, c1;
+	struct tr_snap s0, s1;
 
-	ASSERT_EQ(0, tr_repair(self->origin, TCP_REPAIR_ON));
-	ASSERT_EQ(0, snap_take(self->origin, &s0));
-	ASSERT_EQ(0, counts_read(self, self->origin, self->peer, &c0));
+	ASSERT_EQ(0, tr_repair(e->origin, TCP_REPAIR_ON));
+	ASSERT_EQ(0, tr_snap_take(e->origin, &s0));
+	ASSERT_EQ(0, tr_counts_read(e, e->origin, e->peer, &c0));
 
-	ASSERT_EQ(0, shutdown(self->peer, SHUT_WR));
+	ASSERT_EQ(0, shutdown(e->peer, SHUT_WR));
 	/* The FIN takes one sequence number: SIOCOUTQ is 1 until acked */
-	ASSERT_EQ(0, wait_arrival(self->origin, &s0, c0.drops, self->peer, 1,
+	ASSERT_EQ(0, tr_wait_arrival(e->origin, &s0, c0.drops, e->peer, 1,
 				  TR_ARRIVAL_TIMEOUT))
 		TH_LOG("the FIN never reached the socket");
-	ASSERT_EQ(0, counts_settle(self, self->origin, self->peer, &c1));
-	ASSERT_EQ(0, snap_take(self->origin, &s1));
+	ASSERT_EQ(0, tr_counts_settle(e, e->origin, e->peer, &c1));
+	ASSERT_EQ(0, tr_snap_take(e->origin, &s1));
 
 	EXPECT_STREQ("ESTABLISHED", tr_state_str(s1.state));
-	EXPECT_EQ(1, tr_outq(self->peer)) TH_LOG("the FIN was acknowledged");
-	EXPECT_STREQ("FIN_WAIT1", tr_state_str(tr_tcp_state(self->peer)));
-	expect_unchanged(_metadata, &s0, &s1);
-	expect_silent(_metadata, &s0, &s1);
+	EXPECT_EQ(1, tr_outq(e->peer)) TH_LOG("the FIN was acknowledged");
+	EXPECT_STREQ("FIN_WAIT1", tr_state_str(tr_tcp_state(e->peer)));
+	expect_frozen(_metadata, &s0, &s1);
 	ASSERT_LT(c0.segs, c1.segs);
-	expect_drops(_metadata, self, &c0, &c1, c1.segs - c0.segs);
+	expect_drops(_metadata, e, &c0, &c1, c1.segs - c0.segs);
 
-	ASSERT_EQ(0, tr_repair(self->origin, TCP_REPAIR_OFF));
-	ASSERT_EQ(0, tr_wait_state(self->origin, TR_CLOSE_WAIT,
+	ASSERT_EQ(0, tr_repair(e->origin, TCP_REPAIR_OFF));
+	ASSERT_EQ(0, tr_wait_state(e->origin, TR_CLOSE_WAIT,
 				   TR_RETRANS_TIMEOUT))
 		TH_LOG("the retransmitted FIN was not processed");
-	EXPECT_EQ(0, tr_recv_eof(self->origin, TR_ARRIVAL_TIMEOUT));
-	EXPECT_EQ(0, tr_wait_state(self->peer, TR_FIN_WAIT2,
+	EXPECT_EQ(0, tr_recv_eof(e->origin, TR_ARRIVAL_TIMEOUT));
+	EXPECT_EQ(0, tr_wait_state(e->peer, TR_FIN_WAIT2,
 				   TR_ARRIVAL_TIMEOUT));
 }
 
 TEST_F_TIMEOUT(freeze, rst_during_repair, TEST_TIMEOUT)
 {
+	struct tr_env *e = &self->env;
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-	struct counts c0, c1;
-	struct snap s0, s1;
+	struct tr_counts c0, c1;
+	struct tr_snap s0, s1;
 
-	ASSERT_EQ(0, tr_repair(self->origin, TCP_REPAIR_ON));
-	ASSERT_EQ(0, snap_take(self->origin, &s0));
-	ASSERT_EQ(0, counts_read(self, self->origin, -1, &c0));
+	ASSERT_EQ(0, tr_repair(e->origin, TCP_REPAIR_ON));
+	ASSERT_EQ(0, tr_snap_take(e->origin, &s0));
+	ASSERT_EQ(0, tr_counts_read(e, e->origin, -1, &c0));
 
 	/* An abortive close: one RST at exactly rcv_nxt, never repeated */
-	ASSERT_EQ(0, setsockopt(self->peer, SOL_SOCKET, SO_LINGER, &lg,
+	ASSERT_EQ(0, setsockopt(e->peer, SOL_SOCKET, SO_LINGER, &lg,
 				sizeof(lg)));
-	ASSERT_EQ(0, close(self->peer));
-	self->peer = -1;
-	ASSERT_EQ(0, wait_arrival(self->origin, &s0, c0.drops, -1, 0,
+	ASSERT_EQ(0, close(e->peer));
+	e->peer = -1;
+	ASSERT_EQ(0, tr_wait_arrival(e->origin, &s0, c0.drops, -1, 0,
 				  TR_ARRIVAL_TIMEOUT))
 		TH_LOG("the RST never reached the socket");
-	ASSERT_EQ(0, counts_settle(self, self->origin, -1, &c1));
-	ASSERT_EQ(0, snap_take(self->origin, &s1));
+	ASSERT_EQ(0, tr_counts_settle(e, e->origin, -1, &c1));
+	ASSERT_EQ(0, tr_snap_take(e->origin, &s1));
 
 	EXPECT_STREQ("ESTABLISHED", tr_state_str(s1.state))
 		TH_LOG("the RST reset the socket in repair mode");
-	EXPECT_EQ(0, tr_sock_error(self->origin));
-	expect_unchanged(_metadata, &s0, &s1);
-	expect_silent(_metadata, &s0, &s1);
-	expect_drops(_metadata, self, &c0, &c1, 1);
+	EXPECT_EQ(0, tr_sock_error(e->origin));
+	expect_frozen(_metadata, &s0, &s1);
+	expect_drops(_metadata, e, &c0, &c1, 1);
 
 	/* Out of repair, its window probe draws a RST from the peer's host */
-	ASSERT_EQ(0, tr_repair(self->origin, TCP_REPAIR_OFF));
-	ASSERT_EQ(0, tr_wait_state(self->origin, TR_CLOSE, TR_RETRANS_TIMEOUT));
-	EXPECT_EQ(-ECONNRESET, tr_recv_eof(self->origin, TR_ARRIVAL_TIMEOUT));
+	ASSERT_EQ(0, tr_repair(e->origin, TCP_REPAIR_OFF));
+	ASSERT_EQ(0, tr_wait_state(e->origin, TR_CLOSE, TR_RETRANS_TIMEOUT));
+	EXPECT_EQ(-ECONNRESET, tr_recv_eof(e->origin, TR_ARRIVAL_TIMEOUT));
 }
 
 TEST_F_TIMEOUT(freeze, ack_during_repair, TEST_TIMEOUT)
 {
-	struct counts c0, c1;
-	struct snap s0, s1;
+	struct tr_env *e = &self->env;
+	struct tr_counts c0, c1;
+	struct tr_snap s0, s1;
 	char data[1000];
 
 	/*
@@ -417,40 +211,39 @@ TEST_F_TIMEOUT(freeze, ack_during_repair, TEST_TIMEOUT)
 	 * and the peer, which got nothing, stays silent.
 	 */
 	tr_fill(data, sizeof(data), 3);
-	ASSERT_EQ(0, tr_topo_block(&self->topo, TR_ORIGIN, true));
-	ASSERT_EQ(sizeof(data), tr_send_all(self->origin, data, sizeof(data),
+	ASSERT_EQ(0, tr_topo_block(&e->topo, TR_ORIGIN, true));
+	ASSERT_EQ(sizeof(data), tr_send_all(e->origin, data, sizeof(data),
 					    TR_ARRIVAL_TIMEOUT));
-	ASSERT_EQ((int)sizeof(data), tr_outq(self->origin));
+	ASSERT_EQ((int)sizeof(data), tr_outq(e->origin));
 
-	ASSERT_EQ(0, tr_repair(self->origin, TCP_REPAIR_ON));
-	ASSERT_EQ(0, snap_take(self->origin, &s0));
-	ASSERT_EQ(0, counts_read(self, self->origin, self->peer, &c0));
+	ASSERT_EQ(0, tr_repair(e->origin, TCP_REPAIR_ON));
+	ASSERT_EQ(0, tr_snap_take(e->origin, &s0));
+	ASSERT_EQ(0, tr_counts_read(e, e->origin, e->peer, &c0));
 
 	/*
 	 * Origin retransmits (timers run in repair mode too), the peer now
 	 * gets the data and acknowledges it to the frozen socket.
 	 */
-	ASSERT_EQ(0, tr_topo_block(&self->topo, TR_ORIGIN, false));
-	ASSERT_EQ(0, wait_arrival(self->origin, &s0, c0.drops, -1, 0,
+	ASSERT_EQ(0, tr_topo_block(&e->topo, TR_ORIGIN, false));
+	ASSERT_EQ(0, tr_wait_arrival(e->origin, &s0, c0.drops, -1, 0,
 				  TR_RETRANS_TIMEOUT))
 		TH_LOG("no acknowledgment reached the socket");
-	ASSERT_EQ(0, counts_settle(self, self->origin, self->peer, &c1));
-	ASSERT_EQ(0, snap_take(self->origin, &s1));
+	ASSERT_EQ(0, tr_counts_settle(e, e->origin, e->peer, &c1));
+	ASSERT_EQ(0, tr_snap_take(e->origin, &s1));
 
 	EXPECT_EQ((int)sizeof(data), s1.outq)
 		TH_LOG("the socket in repair mode processed an ACK");
-	expect_unchanged(_metadata, &s0, &s1);
-	expect_silent(_metadata, &s0, &s1);
-	EXPECT_EQ((int)sizeof(data), tr_inq(self->peer));
+	expect_frozen(_metadata, &s0, &s1);
+	EXPECT_EQ((int)sizeof(data), tr_inq(e->peer));
 	ASSERT_LT(c0.segs, c1.segs);
-	expect_drops(_metadata, self, &c0, &c1, c1.segs - c0.segs);
+	expect_drops(_metadata, e, &c0, &c1, c1.segs - c0.segs);
 
-	ASSERT_EQ(0, tr_repair(self->origin, TCP_REPAIR_OFF));
-	ASSERT_EQ(0, tr_wait_outq(self->origin, 0, TR_RETRANS_TIMEOUT))
+	ASSERT_EQ(0, tr_repair(e->origin, TCP_REPAIR_OFF));
+	ASSERT_EQ(0, tr_wait_outq(e->origin, 0, TR_RETRANS_TIMEOUT))
 		TH_LOG("the data was never acknowledged after repair mode");
-	ASSERT_EQ(0, tr_expect_data(self->peer, data, sizeof(data),
+	ASSERT_EQ(0, tr_expect_data(e->peer, data, sizeof(data),
 				    TR_ARRIVAL_TIMEOUT));
-	EXPECT_EQ(TR_ESTABLISHED, tr_tcp_state(self->origin));
+	EXPECT_EQ(TR_ESTABLISHED, tr_tcp_state(e->origin));
 }
 
 /*
@@ -460,41 +253,42 @@ TEST_F_TIMEOUT(freeze, ack_during_repair, TEST_TIMEOUT)
  */
 TEST_F_TIMEOUT(freeze, dump_window_race, TEST_TIMEOUT)
 {
+	struct tr_env *e = &self->env;
 	char queued[3000], late[20000];
 	struct tr_dump d;
-	struct snap s0;
+	struct tr_snap s0;
 	int64_t drops0;
 
 	tr_fill(queued, sizeof(queued), 4);
 	tr_fill(late, sizeof(late), 5);
 
 	/* Unread data, so that the receive queue is part of the image */
-	ASSERT_EQ(sizeof(queued), tr_send_all(self->peer, queued,
+	ASSERT_EQ(sizeof(queued), tr_send_all(e->peer, queued,
 					      sizeof(queued),
 					      TR_ARRIVAL_TIMEOUT));
-	ASSERT_EQ(0, tr_wait_inq(self->origin, sizeof(queued),
+	ASSERT_EQ(0, tr_wait_inq(e->origin, sizeof(queued),
 				 TR_RETRANS_TIMEOUT));
-	ASSERT_EQ(0, tr_wait_outq(self->peer, 0, TR_RETRANS_TIMEOUT));
+	ASSERT_EQ(0, tr_wait_outq(e->peer, 0, TR_RETRANS_TIMEOUT));
 
-	ASSERT_EQ(0, tr_dump(self->origin, &d));
+	ASSERT_EQ(0, tr_dump(e->origin, &d));
 	ASSERT_EQ(sizeof(queued), d.rcvq_len);
-	ASSERT_EQ(0, snap_take(self->origin, &s0));
-	drops0 = tr_drops(self->origin);
+	ASSERT_EQ(0, tr_snap_take(e->origin, &s0));
+	drops0 = tr_drops(e->origin);
 
-	ASSERT_EQ(sizeof(late), tr_send_all(self->peer, late, sizeof(late),
+	ASSERT_EQ(sizeof(late), tr_send_all(e->peer, late, sizeof(late),
 					    TR_ARRIVAL_TIMEOUT));
-	ASSERT_EQ(0, wait_arrival(self->origin, &s0, drops0, self->peer,
+	ASSERT_EQ(0, tr_wait_arrival(e->origin, &s0, drops0, e->peer,
 				  sizeof(late), TR_ARRIVAL_TIMEOUT))
 		TH_LOG("the late data never reached the socket");
 
-	migrate(_metadata, self, &d, TCP_REPAIR_OFF);
-	ASSERT_EQ(0, tr_expect_data(self->target, queued, sizeof(queued),
+	ASSERT_EQ(0, tr_env_migrate(e, &d, TCP_REPAIR_OFF));
+	ASSERT_EQ(0, tr_expect_data(e->target, queued, sizeof(queued),
 				    TR_ARRIVAL_TIMEOUT));
-	ASSERT_EQ(0, tr_expect_data(self->target, late, sizeof(late),
+	ASSERT_EQ(0, tr_expect_data(e->target, late, sizeof(late),
 				    TR_RETRANS_TIMEOUT))
 		TH_LOG("bytes sent during the dump were lost");
-	EXPECT_EQ(TR_ESTABLISHED, tr_tcp_state(self->target));
-	exchange(_metadata, self->peer, self->target, 7000, 6);
+	EXPECT_EQ(TR_ESTABLISHED, tr_tcp_state(e->target));
+	ASSERT_EQ(0, tr_exchange(e->peer, e->target, 7000, 6));
 	tr_dump_free(&d);
 }
 
@@ -506,6 +300,7 @@ TEST_F_TIMEOUT(freeze, dump_window_race, TEST_TIMEOUT)
  */
 TEST_F_TIMEOUT(freeze, closewait_libsoccr_restore, TEST_TIMEOUT)
 {
+	struct tr_env *e = &self->env;
 	char from_peer[3000], from_origin[65536];
 	struct sockaddr_storage src, dst;
 	int sndbuf = 1 << 20, unsent;
@@ -516,50 +311,47 @@ TEST_F_TIMEOUT(freeze, closewait_libsoccr_restore, TEST_TIMEOUT)
 	tr_fill(from_origin, sizeof(from_origin), 8);
 
 	/* The peer sends data and its FIN; both are acknowledged */
-	ASSERT_EQ(sizeof(from_peer), tr_send_all(self->peer, from_peer,
+	ASSERT_EQ(sizeof(from_peer), tr_send_all(e->peer, from_peer,
 						 sizeof(from_peer),
 						 TR_ARRIVAL_TIMEOUT));
-	ASSERT_EQ(0, shutdown(self->peer, SHUT_WR));
-	ASSERT_EQ(0, tr_wait_state(self->origin, TR_CLOSE_WAIT,
+	ASSERT_EQ(0, shutdown(e->peer, SHUT_WR));
+	ASSERT_EQ(0, tr_wait_state(e->origin, TR_CLOSE_WAIT,
 				   TR_RETRANS_TIMEOUT));
-	ASSERT_EQ(0, tr_wait_state(self->peer, TR_FIN_WAIT2,
+	ASSERT_EQ(0, tr_wait_state(e->peer, TR_FIN_WAIT2,
 				   TR_RETRANS_TIMEOUT));
-	ASSERT_EQ((int)sizeof(from_peer), tr_inq(self->origin));
+	ASSERT_EQ((int)sizeof(from_peer), tr_inq(e->origin));
 
 	/*
 	 * Origin's data is lost on the way out: the initial congestion window
 	 * goes (unacked), the rest waits (unsent).
 	 */
-	ASSERT_EQ(0, setsockopt(self->origin, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+	ASSERT_EQ(0, setsockopt(e->origin, SOL_SOCKET, SO_SNDBUF, &sndbuf,
 				sizeof(sndbuf)));
-	ASSERT_EQ(0, tr_topo_block(&self->topo, TR_ORIGIN, true));
+	ASSERT_EQ(0, tr_topo_block(&e->topo, TR_ORIGIN, true));
 	ASSERT_EQ(sizeof(from_origin),
-		  tr_send_all(self->origin, from_origin, sizeof(from_origin),
+		  tr_send_all(e->origin, from_origin, sizeof(from_origin),
 			      TR_ARRIVAL_TIMEOUT));
-	unsent = tr_outq_nsd(self->origin);
+	unsent = tr_outq_nsd(e->origin);
 	ASSERT_LT(0, unsent);
 	ASSERT_GT((int)sizeof(from_origin), unsent);
 
-	ASSERT_EQ(0, tr_dump(self->origin, &d));
+	ASSERT_EQ(0, tr_dump(e->origin, &d));
 	ASSERT_STREQ("CLOSE_WAIT", tr_state_str(d.state));
 	ASSERT_EQ(sizeof(from_peer), d.rcvq_len);
 	ASSERT_EQ(sizeof(from_origin), d.sndq_len);
 	ASSERT_LT(0, d.unsent_len);
 	ASSERT_GT(d.sndq_len, d.unsent_len);
 
-	ASSERT_EQ(0, tr_topo_isolate_origin(&self->topo));
-	ASSERT_EQ(0, close(self->origin));
-	self->origin = -1;
-	ASSERT_EQ(0, tr_topo_move_service(&self->topo));
+	ASSERT_EQ(0, tr_env_leave(e));
 
 	/* rcv_nxt covers the FIN: rebuild without it, then inject it */
 	d.rcv_seq--;
-	self->target = tr_restore_sock(self->topo.ns[TR_TARGET], &d);
-	ASSERT_LE(0, self->target);
-	ASSERT_EQ(0, tr_repair(self->target, TCP_REPAIR_OFF));
-	ASSERT_EQ(0, tr_restore_unsent(self->target, &d));
-	ASSERT_EQ(0, tr_repair(self->target, TCP_REPAIR_ON));
-	ASSERT_EQ(0, tr_restore_window(self->target, &d));
+	e->target = tr_restore_sock(e->topo.ns[TR_TARGET], &d);
+	ASSERT_LE(0, e->target);
+	ASSERT_EQ(0, tr_repair(e->target, TCP_REPAIR_OFF));
+	ASSERT_EQ(0, tr_restore_unsent(e->target, &d));
+	ASSERT_EQ(0, tr_repair(e->target, TCP_REPAIR_ON));
+	ASSERT_EQ(0, tr_restore_window(e->target, &d));
 
 	memset(&fin, 0, sizeof(fin));
 	fin.seq = d.rcv_seq;
@@ -568,27 +360,27 @@ TEST_F_TIMEOUT(freeze, closewait_libsoccr_restore, TEST_TIMEOUT)
 	fin.flags = TR_FIN | TR_ACK;
 	src = d.peer;
 	dst = d.self;
-	ASSERT_EQ(0, tr_inject(self->topo.ns[TR_TARGET], &src, &dst, &fin));
-	ASSERT_EQ(0, tr_wait_state(self->target, TR_CLOSE_WAIT,
+	ASSERT_EQ(0, tr_inject_routed(e->topo.ns[TR_TARGET], &src, &dst, &fin));
+	ASSERT_EQ(0, tr_wait_state(e->target, TR_CLOSE_WAIT,
 				   TR_ARRIVAL_TIMEOUT))
 		TH_LOG("the injected FIN was not accepted by the rebuilt socket");
 
-	ASSERT_EQ(0, tr_repair(self->target, TCP_REPAIR_OFF));
-	ASSERT_EQ(0, tr_topo_switch_peer(&self->topo));
-	EXPECT_STREQ("CLOSE_WAIT", tr_state_str(tr_tcp_state(self->target)));
+	ASSERT_EQ(0, tr_repair(e->target, TCP_REPAIR_OFF));
+	ASSERT_EQ(0, tr_env_switch(e));
+	EXPECT_STREQ("CLOSE_WAIT", tr_state_str(tr_tcp_state(e->target)));
 
-	ASSERT_EQ(0, tr_expect_data(self->target, from_peer, sizeof(from_peer),
+	ASSERT_EQ(0, tr_expect_data(e->target, from_peer, sizeof(from_peer),
 				    TR_ARRIVAL_TIMEOUT));
-	EXPECT_EQ(0, tr_recv_eof(self->target, TR_ARRIVAL_TIMEOUT));
-	ASSERT_EQ(0, tr_expect_data(self->peer, from_origin,
+	EXPECT_EQ(0, tr_recv_eof(e->target, TR_ARRIVAL_TIMEOUT));
+	ASSERT_EQ(0, tr_expect_data(e->peer, from_origin,
 				    sizeof(from_origin), TR_RETRANS_TIMEOUT));
-	ASSERT_EQ(0, tr_wait_outq(self->target, 0, TR_RETRANS_TIMEOUT));
+	ASSERT_EQ(0, tr_wait_outq(e->target, 0, TR_RETRANS_TIMEOUT));
 
 	/* An orderly end: the peer sees our FIN, nobody sees a RST */
-	ASSERT_EQ(0, close(self->target));
-	self->target = -1;
-	EXPECT_EQ(0, tr_recv_eof(self->peer, TR_RETRANS_TIMEOUT));
-	EXPECT_EQ(0, tr_sock_error(self->peer));
+	ASSERT_EQ(0, close(e->target));
+	e->target = -1;
+	EXPECT_EQ(0, tr_recv_eof(e->peer, TR_RETRANS_TIMEOUT));
+	EXPECT_EQ(0, tr_sock_error(e->peer));
 	tr_dump_free(&d);
 }
 
@@ -598,13 +390,14 @@ TEST_F_TIMEOUT(freeze, closewait_libsoccr_restore, TEST_TIMEOUT)
  */
 TEST_F_TIMEOUT(freeze, refreeze_after_restore, TEST_TIMEOUT)
 {
+	struct tr_env *e = &self->env;
 	struct tr_dump d;
 
-	exchange(_metadata, self->peer, self->origin, 2000, 9);
-	ASSERT_EQ(0, tr_dump(self->origin, &d));
-	migrate(_metadata, self, &d, TCP_REPAIR_OFF);
-	exchange(_metadata, self->peer, self->target, 3000, 10);
-	data_freeze(_metadata, self, self->target);
+	ASSERT_EQ(0, tr_exchange(e->peer, e->origin, 2000, 9));
+	ASSERT_EQ(0, tr_dump(e->origin, &d));
+	ASSERT_EQ(0, tr_env_migrate(e, &d, TCP_REPAIR_OFF));
+	ASSERT_EQ(0, tr_exchange(e->peer, e->target, 3000, 10));
+	data_freeze(_metadata, e, e->target);
 	tr_dump_free(&d);
 }
 
@@ -635,16 +428,16 @@ static const struct garbage {
 };
 
 /* Wait until @frozen dropped one more segment, or TCP one more checksum */
-static bool wait_dropped(struct _test_data_freeze *self, int64_t drops0,
+static bool wait_dropped(struct tr_env *e, int64_t drops0,
 			 long csum0, bool bad_csum)
 {
 	int64_t deadline = tr_now_ms() + TR_ARRIVAL_TIMEOUT;
 
 	do {
-		if (bad_csum && tr_snmp_tcp(self->topo.ns[TR_ORIGIN],
-					    "InCsumErrors") > csum0)
+		if (bad_csum && tr_mib(e->topo.ns[TR_ORIGIN],
+					"TcpInCsumErrors") > csum0)
 			return true;
-		if (!bad_csum && tr_drops(self->origin) > drops0)
+		if (!bad_csum && tr_drops(e->origin) > drops0)
 			return true;
 		tr_msleep(1);
 	} while (tr_now_ms() < deadline);
@@ -653,25 +446,26 @@ static bool wait_dropped(struct _test_data_freeze *self, int64_t drops0,
 
 TEST_F_TIMEOUT(freeze, garbage_to_frozen, TEST_TIMEOUT)
 {
+	struct tr_env *e = &self->env;
 	struct sockaddr_storage src, dst;
 	uint32_t rcv_nxt, snd_nxt;
 	unsigned char rnd[4][64];
 	char payload[200];
-	struct snap s0, s1;
+	struct tr_snap s0, s1;
 	struct tr_seg seg;
 	int64_t drops0;
 	unsigned int i;
 	socklen_t len;
 	long csum0;
 
-	exchange(_metadata, self->peer, self->origin, 2000, 11);
+	ASSERT_EQ(0, tr_exchange(e->peer, e->origin, 2000, 11));
 	len = sizeof(src);
-	ASSERT_EQ(0, getsockname(self->peer, (struct sockaddr *)&src, &len));
+	ASSERT_EQ(0, getsockname(e->peer, (struct sockaddr *)&src, &len));
 	len = sizeof(dst);
-	ASSERT_EQ(0, getsockname(self->origin, (struct sockaddr *)&dst, &len));
+	ASSERT_EQ(0, getsockname(e->origin, (struct sockaddr *)&dst, &len));
 
-	ASSERT_EQ(0, tr_repair(self->origin, TCP_REPAIR_ON));
-	ASSERT_EQ(0, snap_take(self->origin, &s0));
+	ASSERT_EQ(0, tr_repair(e->origin, TCP_REPAIR_ON));
+	ASSERT_EQ(0, tr_snap_take(e->origin, &s0));
 	rcv_nxt = s0.rcv_seq;
 	snd_nxt = s0.snd_seq - s0.nsd;
 	tr_fill(payload, sizeof(payload), 12);
@@ -691,13 +485,13 @@ TEST_F_TIMEOUT(freeze, garbage_to_frozen, TEST_TIMEOUT)
 		seg.len = g->len;
 		seg.bad_csum = g->bad_csum;
 
-		drops0 = tr_drops(self->origin);
-		csum0 = tr_snmp_tcp(self->topo.ns[TR_ORIGIN], "InCsumErrors");
+		drops0 = tr_drops(e->origin);
+		csum0 = tr_mib(e->topo.ns[TR_ORIGIN], "TcpInCsumErrors");
 		ASSERT_LE(0, csum0);
-		ASSERT_EQ(0, tr_inject(self->topo.ns[TR_ORIGIN], &src, &dst,
+		ASSERT_EQ(0, tr_inject(e->topo.ns[TR_ORIGIN], &src, &dst,
 				       &seg))
 			TH_LOG("injecting \"%s\"", g->name);
-		ASSERT_TRUE(wait_dropped(self, drops0, csum0, g->bad_csum))
+		ASSERT_TRUE(wait_dropped(e, drops0, csum0, g->bad_csum))
 			TH_LOG("\"%s\" was never dropped", g->name);
 	}
 
@@ -712,27 +506,27 @@ TEST_F_TIMEOUT(freeze, garbage_to_frozen, TEST_TIMEOUT)
 		seg.data = &rnd[i][8];
 		seg.len = 1 + rnd[i][7] % 56;
 
-		drops0 = tr_drops(self->origin);
-		ASSERT_EQ(0, tr_inject(self->topo.ns[TR_ORIGIN], &src, &dst,
+		drops0 = tr_drops(e->origin);
+		ASSERT_EQ(0, tr_inject(e->topo.ns[TR_ORIGIN], &src, &dst,
 				       &seg));
-		ASSERT_TRUE(wait_dropped(self, drops0, 0, false))
+		ASSERT_TRUE(wait_dropped(e, drops0, 0, false))
 			TH_LOG("random segment %u (flags 0x%02x) was never dropped",
 			       i, seg.flags);
 	}
 
-	ASSERT_EQ(0, snap_take(self->origin, &s1));
-	expect_unchanged(_metadata, &s0, &s1);
+	ASSERT_EQ(0, tr_snap_take(e->origin, &s1));
+	EXPECT_EQ(0, tr_snap_diff(&s0, &s1));
 	/* A socket outside repair mode answers some with (challenge) ACKs */
 	TH_LOG("%u ACK/RST segments sent by the frozen socket",
 	       s1.ctl_out - s0.ctl_out);
-	if (self->tracing)
+	if (e->tracing)
 		TH_LOG("%ld SOCKET_REPAIR drops reported",
-		       tr_trace_count(&self->trace));
+		       tr_trace_count(&e->trace));
 
-	ASSERT_EQ(0, tr_repair(self->origin, TCP_REPAIR_OFF));
-	exchange(_metadata, self->peer, self->origin, 5000, 14);
-	EXPECT_EQ(TR_ESTABLISHED, tr_tcp_state(self->origin));
-	EXPECT_EQ(TR_ESTABLISHED, tr_tcp_state(self->peer));
+	ASSERT_EQ(0, tr_repair(e->origin, TCP_REPAIR_OFF));
+	ASSERT_EQ(0, tr_exchange(e->peer, e->origin, 5000, 14));
+	EXPECT_EQ(TR_ESTABLISHED, tr_tcp_state(e->origin));
+	EXPECT_EQ(TR_ESTABLISHED, tr_tcp_state(e->peer));
 }
 
 /*
@@ -816,7 +610,7 @@ static size_t fuzz_options(uint32_t *x, uint8_t *opt)
 	return want;
 }
 
-static void fuzz_seg(uint32_t *x, const struct snap *s, struct tr_seg *seg,
+static void fuzz_seg(uint32_t *x, const struct tr_snap *s, struct tr_seg *seg,
 		     uint8_t *opt)
 {
 	uint32_t snd_una = s->snd_seq - s->outq, r = fuzz_next(x);
@@ -847,13 +641,14 @@ static void fuzz_seg(uint32_t *x, const struct snap *s, struct tr_seg *seg,
 
 TEST_F_TIMEOUT(freeze, fuzz_frozen, TEST_TIMEOUT)
 {
+	struct tr_env *e = &self->env;
 	uint32_t seed = variant->family == AF_INET ? 0x5eed0004 : 0x5eed0006;
 	long sent = 0, expect_repair = 0;
 	struct sockaddr_storage src, dst;
 	uint8_t opt[TR_OPT_MAX];
 	static char payload[1400];
-	struct counts c0, c1;
-	struct snap s0, s1;
+	struct tr_counts c0, c1;
+	struct tr_snap s0, s1;
 	int64_t deadline;
 	struct tr_seg seg;
 	const char *env;
@@ -867,22 +662,22 @@ TEST_F_TIMEOUT(freeze, fuzz_frozen, TEST_TIMEOUT)
 	x = seed;
 	tr_fill(payload, sizeof(payload), seed);
 
-	exchange(_metadata, self->peer, self->origin, 3000, 15);
+	ASSERT_EQ(0, tr_exchange(e->peer, e->origin, 3000, 15));
 
 	len = sizeof(src);
-	ASSERT_EQ(0, getsockname(self->peer, (struct sockaddr *)&src, &len));
+	ASSERT_EQ(0, getsockname(e->peer, (struct sockaddr *)&src, &len));
 	len = sizeof(dst);
-	ASSERT_EQ(0, getsockname(self->origin, (struct sockaddr *)&dst, &len));
+	ASSERT_EQ(0, getsockname(e->origin, (struct sockaddr *)&dst, &len));
 
-	ASSERT_EQ(0, tr_repair(self->origin, TCP_REPAIR_ON));
-	ASSERT_EQ(0, snap_take(self->origin, &s0));
-	ASSERT_EQ(0, counts_settle(self, self->origin, -1, &c0));
+	ASSERT_EQ(0, tr_repair(e->origin, TCP_REPAIR_ON));
+	ASSERT_EQ(0, tr_snap_take(e->origin, &s0));
+	ASSERT_EQ(0, tr_counts_settle(e, e->origin, -1, &c0));
 
 	deadline = tr_now_ms() + FUZZ_TIME_MS;
 	while (sent < FUZZ_SEGS && tr_now_ms() < deadline) {
 		fuzz_seg(&x, &s0, &seg, opt);
 		seg.data = payload;
-		ASSERT_EQ(0, tr_inject(self->topo.ns[TR_ORIGIN], &src, &dst,
+		ASSERT_EQ(0, tr_inject(e->topo.ns[TR_ORIGIN], &src, &dst,
 				       &seg))
 			TH_LOG("segment %ld", sent);
 		sent++;
@@ -892,25 +687,27 @@ TEST_F_TIMEOUT(freeze, fuzz_frozen, TEST_TIMEOUT)
 	TH_LOG("%ld segments, %ld with ACK, RST or SYN", sent, expect_repair);
 
 	deadline = tr_now_ms() + TR_ARRIVAL_TIMEOUT;
-	while (tr_drops(self->origin) < c0.drops + sent &&
+	while (tr_drops(e->origin) < c0.drops + sent &&
 	       tr_now_ms() < deadline)
 		tr_msleep(5);
-	ASSERT_EQ(0, counts_settle(self, self->origin, -1, &c1));
-	ASSERT_EQ(0, snap_take(self->origin, &s1));
+	ASSERT_EQ(0, tr_counts_settle(e, e->origin, -1, &c1));
+	ASSERT_EQ(0, tr_snap_take(e->origin, &s1));
 
-	expect_unchanged(_metadata, &s0, &s1);
-	expect_silent(_metadata, &s0, &s1);
+	EXPECT_EQ(0, tr_snap_diff(&s0, &s1));
+	EXPECT_EQ(s0.ctl_out, s1.ctl_out)
+		TH_LOG("the socket in repair mode sent %u ACK/RST segments",
+		       s1.ctl_out - s0.ctl_out);
 	EXPECT_EQ(sent, c1.drops - c0.drops)
 		TH_LOG("every segment must be dropped by the frozen socket");
-	if (self->tracing)
+	if (e->tracing)
 		EXPECT_EQ(expect_repair, c1.trace - c0.trace)
 			TH_LOG("drops with reason SOCKET_REPAIR");
 
 	/* Thawed, the connection carries on */
-	ASSERT_EQ(0, tr_repair(self->origin, TCP_REPAIR_OFF));
-	exchange(_metadata, self->peer, self->origin, 5000, 16);
-	EXPECT_EQ(TR_ESTABLISHED, tr_tcp_state(self->origin));
-	EXPECT_EQ(TR_ESTABLISHED, tr_tcp_state(self->peer));
+	ASSERT_EQ(0, tr_repair(e->origin, TCP_REPAIR_OFF));
+	ASSERT_EQ(0, tr_exchange(e->peer, e->origin, 5000, 16));
+	EXPECT_EQ(TR_ESTABLISHED, tr_tcp_state(e->origin));
+	EXPECT_EQ(TR_ESTABLISHED, tr_tcp_state(e->peer));
 }
 
 TEST_HARNESS_MAIN

@@ -60,10 +60,7 @@ static bool in(int state, int set)
 }
 
 FIXTURE(halfclosed) {
-	struct tr_topo topo;
-	int peer;
-	int origin;
-	int target;
+	struct tr_env env;
 	long rst0[TR_NS_NR];
 	struct tr_dump d;
 	bool dumped;
@@ -115,22 +112,15 @@ FIXTURE_SETUP(halfclosed)
 {
 	int err;
 
-	self->peer = -1;
-	self->origin = -1;
-	self->target = -1;
 	self->dumped = false;
-	if (variant->mapped)
-		err = tr_topo_init_mapped(&self->topo);
-	else
-		err = tr_topo_init(&self->topo, variant->family);
-	if (err == -ENOENT)
-		SKIP(return, "ip(8) from iproute2 is needed");
-	if (err == -EPERM)
-		SKIP(return, "network namespaces need CAP_SYS_ADMIN");
+	err = tr_env_init(&self->env, variant->family,
+			  variant->mapped ? TR_TOPO_MAPPED : 0);
+	if (tr_skip_reason(err))
+		SKIP(return, "%s", tr_skip_reason(err));
 	ASSERT_EQ(0, err);
-	self->rst0[TR_PEER] = tr_snmp_tcp(self->topo.ns[TR_PEER], "OutRsts");
-	self->rst0[TR_TARGET] = tr_snmp_tcp(self->topo.ns[TR_TARGET],
-					    "OutRsts");
+	self->rst0[TR_PEER] = tr_mib(self->env.topo.ns[TR_PEER], "TcpOutRsts");
+	self->rst0[TR_TARGET] = tr_mib(self->env.topo.ns[TR_TARGET],
+				       "TcpOutRsts");
 	ASSERT_LE(0, self->rst0[TR_PEER]);
 	ASSERT_LE(0, self->rst0[TR_TARGET]);
 	tr_fill(self->in_q, sizeof(self->in_q), 1);
@@ -139,54 +129,9 @@ FIXTURE_SETUP(halfclosed)
 
 FIXTURE_TEARDOWN(halfclosed)
 {
-	if (self->peer >= 0)
-		close(self->peer);
-	if (self->origin >= 0)
-		close(self->origin);
-	if (self->target >= 0)
-		close(self->target);
 	if (self->dumped)
 		tr_dump_free(&self->d);
-	tr_topo_fini(&self->topo);
-}
-
-/* Bounded wait for a FIN_WAIT2 or LAST_ACK to end: CLOSE (or TIME_WAIT) */
-static int wait_closed(int fd)
-{
-	int64_t deadline = tr_now_ms() + TR_RETRANS_TIMEOUT;
-	int state;
-
-	for (;;) {
-		state = tr_tcp_state(fd);
-		if (state == TR_CLOSE || state == TR_TIME_WAIT)
-			return 0;
-		if (tr_now_ms() > deadline) {
-			tr_log("still %s, not closed", tr_state_str(state));
-			return -ETIMEDOUT;
-		}
-		tr_msleep(1);
-	}
-}
-
-/*
- * Bounded wait until what the peer just sent to a socket in repair mode
- * got there: dropped (the drop counter moved) or, by a kernel that does
- * not freeze, received (SIOCINQ moved) or acknowledged (the peer's
- * SIOCOUTQ went down).
- */
-static int wait_arrival(int fd, int64_t drops0, int inq0, int peer,
-			int outq0)
-{
-	int64_t deadline = tr_now_ms() + TR_ARRIVAL_TIMEOUT;
-
-	for (;;) {
-		if (tr_drops(fd) > drops0 || tr_inq(fd) != inq0 ||
-		    tr_outq(peer) < outq0)
-			return 0;
-		if (tr_now_ms() > deadline)
-			return -ETIMEDOUT;
-		tr_msleep(1);
-	}
+	tr_env_fini(&self->env);
 }
 
 /* The peer sends its next burst; target must eventually get it in order */
@@ -196,7 +141,7 @@ static void peer_burst(struct __test_metadata *_metadata,
 	const char *buf = self->in_q + self->in_len;
 
 	ASSERT_GE(sizeof(self->in_q), self->in_len + STREAM_LEN);
-	ASSERT_EQ(STREAM_LEN, tr_send_all(self->peer, buf, STREAM_LEN,
+	ASSERT_EQ(STREAM_LEN, tr_send_all(self->env.peer, buf, STREAM_LEN,
 					  TR_ARRIVAL_TIMEOUT));
 	self->in_len += STREAM_LEN;
 }
@@ -214,21 +159,20 @@ static void prepare(struct __test_metadata *_metadata,
 	int sndbuf = 1 << 20;
 
 	self->state = state;
-	ASSERT_EQ(0, tr_connect_pair(&self->topo, TR_ORIGIN, &self->peer,
-				     &self->origin));
+	ASSERT_EQ(0, tr_env_connect(&self->env));
 
 	/* Received and acknowledged, not read: the receive queue */
 	self->in_len = IN_LEN;
-	ASSERT_EQ(IN_LEN, tr_send_all(self->peer, self->in_q, IN_LEN,
+	ASSERT_EQ(IN_LEN, tr_send_all(self->env.peer, self->in_q, IN_LEN,
 				      TR_ARRIVAL_TIMEOUT));
-	ASSERT_EQ(0, tr_wait_inq(self->origin, IN_LEN, TR_RETRANS_TIMEOUT));
-	ASSERT_EQ(0, tr_wait_outq(self->peer, 0, TR_RETRANS_TIMEOUT));
+	ASSERT_EQ(0, tr_wait_inq(self->env.origin, IN_LEN, TR_RETRANS_TIMEOUT));
+	ASSERT_EQ(0, tr_wait_outq(self->env.peer, 0, TR_RETRANS_TIMEOUT));
 
 	if (in(state, PEER_FIN) && state != TR_CLOSING) {
-		ASSERT_EQ(0, shutdown(self->peer, SHUT_WR));
-		ASSERT_EQ(0, tr_wait_state(self->origin, TR_CLOSE_WAIT,
+		ASSERT_EQ(0, shutdown(self->env.peer, SHUT_WR));
+		ASSERT_EQ(0, tr_wait_state(self->env.origin, TR_CLOSE_WAIT,
 					   TR_RETRANS_TIMEOUT));
-		ASSERT_EQ(0, tr_wait_state(self->peer, TR_FIN_WAIT2,
+		ASSERT_EQ(0, tr_wait_state(self->env.peer, TR_FIN_WAIT2,
 					   TR_RETRANS_TIMEOUT));
 	}
 
@@ -236,38 +180,38 @@ static void prepare(struct __test_metadata *_metadata,
 		/* Delivered and acknowledged: nothing left to send */
 		self->out_len = ACKED_LEN;
 		self->out_queued = 0;
-		ASSERT_EQ(ACKED_LEN, tr_send_all(self->origin, self->out_q,
+		ASSERT_EQ(ACKED_LEN, tr_send_all(self->env.origin, self->out_q,
 						 ACKED_LEN,
 						 TR_ARRIVAL_TIMEOUT));
-		ASSERT_EQ(0, tr_wait_outq(self->origin, 0,
+		ASSERT_EQ(0, tr_wait_outq(self->env.origin, 0,
 					  TR_RETRANS_TIMEOUT));
 		if (state == TR_ESTABLISHED)
 			return;
-		ASSERT_EQ(0, shutdown(self->origin, SHUT_WR));
-		ASSERT_EQ(0, tr_wait_state(self->origin, state,
+		ASSERT_EQ(0, shutdown(self->env.origin, SHUT_WR));
+		ASSERT_EQ(0, tr_wait_state(self->env.origin, state,
 					   TR_RETRANS_TIMEOUT));
 		/* CLOSE: the peer went through TIME_WAIT */
 		if (state == TR_CLOSE)
-			ASSERT_EQ(0, wait_closed(self->peer));
+			ASSERT_EQ(0, tr_wait_closed(self->env.peer, TR_RETRANS_TIMEOUT));
 		return;
 	}
 
 	/* Lost on the way out: our data, and our FIN after it */
-	ASSERT_EQ(0, setsockopt(self->origin, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+	ASSERT_EQ(0, setsockopt(self->env.origin, SOL_SOCKET, SO_SNDBUF, &sndbuf,
 				sizeof(sndbuf)));
-	ASSERT_EQ(0, tr_topo_block(&self->topo, TR_ORIGIN, true));
+	ASSERT_EQ(0, tr_topo_block(&self->env.topo, TR_ORIGIN, true));
 	self->out_len = OUT_LEN;
 	self->out_queued = OUT_LEN;
-	ASSERT_EQ(OUT_LEN, tr_send_all(self->origin, self->out_q, OUT_LEN,
+	ASSERT_EQ(OUT_LEN, tr_send_all(self->env.origin, self->out_q, OUT_LEN,
 				       TR_ARRIVAL_TIMEOUT));
-	ASSERT_LT(0, tr_outq_nsd(self->origin));
-	ASSERT_GT(OUT_LEN, tr_outq_nsd(self->origin));
+	ASSERT_LT(0, tr_outq_nsd(self->env.origin));
+	ASSERT_GT(OUT_LEN, tr_outq_nsd(self->env.origin));
 	if (in(state, OUR_FIN))
-		ASSERT_EQ(0, shutdown(self->origin, SHUT_WR));
+		ASSERT_EQ(0, shutdown(self->env.origin, SHUT_WR));
 	/* Simultaneous close: the peer's FIN comes, our ACK of it is lost */
 	if (state == TR_CLOSING)
-		ASSERT_EQ(0, shutdown(self->peer, SHUT_WR));
-	ASSERT_EQ(0, tr_wait_state(self->origin, state, TR_ARRIVAL_TIMEOUT));
+		ASSERT_EQ(0, shutdown(self->env.peer, SHUT_WR));
+	ASSERT_EQ(0, tr_wait_state(self->env.origin, state, TR_ARRIVAL_TIMEOUT));
 }
 
 static void dump(struct __test_metadata *_metadata,
@@ -278,8 +222,8 @@ static void dump(struct __test_metadata *_metadata,
 	struct sockaddr_storage peer;
 	socklen_t len = sizeof(peer);
 
-	ASSERT_EQ(0, getsockname(self->peer, (struct sockaddr *)&peer, &len));
-	ASSERT_EQ(0, tr_dump_peer(self->origin, &peer, &self->d));
+	ASSERT_EQ(0, getsockname(self->env.peer, (struct sockaddr *)&peer, &len));
+	ASSERT_EQ(0, tr_dump_peer(self->env.origin, &peer, &self->d));
 	self->dumped = true;
 	ASSERT_STREQ(tr_state_str(self->state), tr_state_str(self->d.state));
 	ASSERT_EQ(self->in_len, self->d.rcvq_len);
@@ -293,58 +237,11 @@ static void dump(struct __test_metadata *_metadata,
 	}
 }
 
-struct noroute_args {
-	int family;
-	long val;
-};
-
-/* Ip6OutNoRoutes or the Ip: OutNoRoutes of the namespace we are in */
-static int noroute_fn(void *arg)
-{
-	char names[2048], values[2048], *n, *v, *sn, *sv;
-	struct noroute_args *a = arg;
-	char line[256];
-	long val;
-	FILE *f;
-
-	a->val = -1;
-	if (a->family == AF_INET6) {
-		f = fopen("/proc/self/net/snmp6", "re");
-		while (f && fgets(line, sizeof(line), f))
-			if (sscanf(line, "Ip6OutNoRoutes %ld", &val) == 1)
-				a->val = val;
-	} else {
-		f = fopen("/proc/self/net/snmp", "re");
-		while (f && fgets(names, sizeof(names), f) &&
-		       fgets(values, sizeof(values), f)) {
-			if (strncmp(names, "Ip:", 3))
-				continue;
-			n = strtok_r(names, "\n ", &sn);
-			v = strtok_r(values, "\n ", &sv);
-			for (; n && v; n = strtok_r(NULL, "\n ", &sn),
-			     v = strtok_r(NULL, "\n ", &sv))
-				if (!strcmp(n, "OutNoRoutes"))
-					a->val = strtol(v, NULL, 10);
-		}
-	}
-	if (f)
-		fclose(f);
-	return a->val < 0 ? -ENOENT : 0;
-}
-
-/*
- * A bare FIN|ACK or ACK from the peer's address, as restore tools send.
- * Right after the service address moved, the output route lookup of the
- * raw socket now and then finds no route to it (IPv6 adds the routes of
- * an address asynchronously): the segment never leaves, the no-route
- * counter says so, and it is sent again. Nothing else is retried.
- */
+/* A bare FIN|ACK or ACK from the peer's address, as restore tools send */
 static int inject(struct _test_data_halfclosed *self, const struct tr_dump *d,
 		  uint8_t flags, uint32_t seq, uint32_t ack)
 {
-	struct noroute_args before = { self->topo.family }, after = before;
 	uint32_t win = d->wnd.snd_wnd >> d->snd_wscale;
-	int ns = self->topo.ns[TR_TARGET], tries, err;
 	struct tr_seg seg = {
 		.seq = seq,
 		.ack = ack,
@@ -352,16 +249,8 @@ static int inject(struct _test_data_halfclosed *self, const struct tr_dump *d,
 		.flags = flags,
 	};
 
-	for (tries = 0; tries < 100; tries++) {
-		err = tr_ns_run(ns, noroute_fn, &before);
-		err = err ?: tr_inject(ns, &d->peer, &d->self, &seg);
-		err = err ?: tr_ns_run(ns, noroute_fn, &after);
-		if (err || after.val == before.val)
-			return err;
-		tr_log("injected segment found no route, sending it again");
-		tr_msleep(10);
-	}
-	return -ENETUNREACH;
+	return tr_inject_routed(self->env.topo.ns[TR_TARGET], &d->peer,
+				&d->self, &seg);
 }
 
 static void shutdown_queued(struct __test_metadata *_metadata, int fd)
@@ -381,7 +270,7 @@ static void restore_libsoccr(struct __test_metadata *_metadata,
 			     const struct tr_dump *d, const struct tr_dump *r)
 {
 	uint32_t rcv_nxt = d->rcv_seq, snd_una = tr_dump_snd_una(r);
-	int fd = self->target, state = self->state;
+	int fd = self->env.target, state = self->state;
 
 	if (tr_dump_unsent_data(r)) {
 		ASSERT_EQ(0, tr_repair(fd, TCP_REPAIR_OFF));
@@ -441,7 +330,7 @@ static void restore_freeze_friendly(struct __test_metadata *_metadata,
 {
 	uint32_t rcv_nxt = d->rcv_seq, snd_una = tr_dump_snd_una(r);
 	bool fin_unacked = in(self->state, OUR_FIN & ~OUR_FIN_ACKED);
-	int fd = self->target, state = self->state;
+	int fd = self->env.target, state = self->state;
 
 	if (fin_unacked)
 		ASSERT_EQ(0, tr_restore_unsent_repair(fd, r));
@@ -490,21 +379,19 @@ static void migrate(struct __test_metadata *_metadata,
 	struct tr_dump r = self->d;	/* shares the buffers */
 	struct tcp_info ti;
 
-	ASSERT_EQ(0, tr_topo_isolate_origin(&self->topo));
-	ASSERT_EQ(0, close(self->origin));
-	self->origin = -1;
+	ASSERT_EQ(0, tr_env_close_origin(&self->env));
 	/* Lost: origin has neither the address nor the socket any more */
 	if (self->peer_sending)
 		peer_burst(_metadata, self);
-	ASSERT_EQ(0, tr_topo_move_service(&self->topo));
+	ASSERT_EQ(0, tr_topo_move(&self->env.topo));
 
 	/* Rebuilt without the FINs, which are replayed */
 	if (in(self->state, PEER_FIN))
 		r.rcv_seq--;
 	if (in(self->state, OUR_FIN_ACKED))
 		r.snd_seq--;
-	self->target = tr_restore_sock(self->topo.ns[TR_TARGET], &r);
-	ASSERT_LE(0, self->target);
+	self->env.target = tr_restore_sock(self->env.topo.ns[TR_TARGET], &r);
+	ASSERT_LE(0, self->env.target);
 	if (variant->libsoccr)
 		restore_libsoccr(_metadata, self, &self->d, &r);
 	else
@@ -513,7 +400,7 @@ static void migrate(struct __test_metadata *_metadata,
 		peer_burst(_metadata, self);
 
 	/* Nothing from the peer reaches target yet: the state is ours */
-	ASSERT_EQ(0, tr_tcp_info(self->target, &ti));
+	ASSERT_EQ(0, tr_tcp_info(self->env.target, &ti));
 	EXPECT_STREQ(tr_state_str(self->state), tr_state_str(ti.tcpi_state));
 	EXPECT_EQ(self->d.options &
 		  (TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE),
@@ -521,20 +408,20 @@ static void migrate(struct __test_metadata *_metadata,
 		  (TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE));
 	EXPECT_EQ((int)self->d.snd_wscale, (int)ti.tcpi_snd_wscale);
 	EXPECT_EQ((int)self->d.rcv_wscale, (int)ti.tcpi_rcv_wscale);
-	ASSERT_EQ(0, tr_topo_switch_peer(&self->topo));
+	ASSERT_EQ(0, tr_env_switch(&self->env));
 }
 
 static void expect_no_rst(struct __test_metadata *_metadata,
 			  struct _test_data_halfclosed *self)
 {
 	EXPECT_EQ(self->rst0[TR_PEER],
-		  tr_snmp_tcp(self->topo.ns[TR_PEER], "OutRsts"))
+		  tr_mib(self->env.topo.ns[TR_PEER], "TcpOutRsts"))
 		TH_LOG("the peer sent a RST");
 	EXPECT_EQ(self->rst0[TR_TARGET],
-		  tr_snmp_tcp(self->topo.ns[TR_TARGET], "OutRsts"))
+		  tr_mib(self->env.topo.ns[TR_TARGET], "TcpOutRsts"))
 		TH_LOG("the target sent a RST");
-	EXPECT_EQ(0, tr_sock_error(self->peer));
-	EXPECT_EQ(0, tr_sock_error(self->target));
+	EXPECT_EQ(0, tr_sock_error(self->env.peer));
+	EXPECT_EQ(0, tr_sock_error(self->env.target));
 }
 
 /* Everything queued, then new data where the state allows, then the end */
@@ -581,8 +468,8 @@ static void check(struct __test_metadata *_metadata,
 		ASSERT_EQ(0, shutdown(peer, SHUT_WR));
 		EXPECT_EQ(0, tr_recv_eof(target, TR_RETRANS_TIMEOUT));
 	}
-	EXPECT_EQ(0, wait_closed(target));
-	EXPECT_EQ(0, wait_closed(peer));
+	EXPECT_EQ(0, tr_wait_closed(target, TR_RETRANS_TIMEOUT));
+	EXPECT_EQ(0, tr_wait_closed(peer, TR_RETRANS_TIMEOUT));
 	expect_no_rst(_metadata, self);
 }
 
@@ -593,7 +480,7 @@ static void run(struct __test_metadata *_metadata,
 	prepare(_metadata, self, state, false);
 	dump(_metadata, self);
 	migrate(_metadata, self, variant);
-	check(_metadata, self, self->peer, self->target);
+	check(_metadata, self, self->env.peer, self->env.target);
 }
 
 /*
@@ -606,25 +493,26 @@ static void run_peer_sending(struct __test_metadata *_metadata,
 			     const struct _fixture_variant_halfclosed *variant,
 			     int state)
 {
+	struct tr_snap s0;
 	int64_t drops0;
-	int inq0;
 
 	prepare(_metadata, self, state, true);
 	self->peer_sending = true;
 	peer_burst(_metadata, self);
-	ASSERT_EQ(0, tr_wait_inq(self->origin, self->in_len,
+	ASSERT_EQ(0, tr_wait_inq(self->env.origin, self->in_len,
 				 TR_RETRANS_TIMEOUT));
 	dump(_metadata, self);
 
-	drops0 = tr_drops(self->origin);
-	inq0 = tr_inq(self->origin);
+	ASSERT_EQ(0, tr_snap_take(self->env.origin, &s0));
+	drops0 = tr_drops(self->env.origin);
 	peer_burst(_metadata, self);
-	ASSERT_EQ(0, wait_arrival(self->origin, drops0, inq0, self->peer,
-				  tr_outq(self->peer)))
+	ASSERT_EQ(0, tr_wait_arrival(self->env.origin, &s0, drops0,
+				     self->env.peer, tr_outq(self->env.peer),
+				     TR_ARRIVAL_TIMEOUT))
 		TH_LOG("the peer's data never reached the socket being dumped");
 
 	migrate(_metadata, self, variant);
-	check(_metadata, self, self->peer, self->target);
+	check(_metadata, self, self->env.peer, self->env.target);
 }
 
 TEST_F_TIMEOUT(halfclosed, established, TEST_TIMEOUT)
@@ -686,7 +574,7 @@ TEST_F_TIMEOUT(halfclosed, fin_wait2_peer_sending, TEST_TIMEOUT)
  */
 TEST_F_TIMEOUT(halfclosed, syn_sent, TEST_TIMEOUT)
 {
-	int family = tr_topo_sock_family(&self->topo);
+	int family = tr_topo_sock_family(&self->env.topo);
 	struct sockaddr_storage svc, cli;
 	socklen_t len = sizeof(cli);
 	struct pollfd pfd;
@@ -694,76 +582,73 @@ TEST_F_TIMEOUT(halfclosed, syn_sent, TEST_TIMEOUT)
 	int lfd;
 
 	self->state = TR_SYN_SENT;
-	tr_topo_addr(&self->topo, TR_SERVICE, 0, &svc);
-	tr_topo_addr(&self->topo, TR_CLIENT, 0, &cli);
-	lfd = tr_ns_socket(self->topo.ns[TR_PEER], family,
+	tr_topo_addr(&self->env.topo, TR_SERVICE, 0, &svc);
+	tr_topo_addr(&self->env.topo, TR_CLIENT, 0, &cli);
+	lfd = tr_ns_socket(self->env.topo.ns[TR_PEER], family,
 			   SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	ASSERT_LE(0, lfd);
-	self->peer = lfd;	/* closed by the teardown until accept() */
+	self->env.peer = lfd;	/* closed by the teardown until accept() */
 	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&cli, tr_addr_len(&cli)));
 	ASSERT_EQ(0, listen(lfd, 1));
 	ASSERT_EQ(0, getsockname(lfd, (struct sockaddr *)&cli, &len));
 
-	ASSERT_EQ(0, tr_topo_block(&self->topo, TR_ORIGIN, true));
-	self->origin = tr_ns_socket(self->topo.ns[TR_ORIGIN], family,
+	ASSERT_EQ(0, tr_topo_block(&self->env.topo, TR_ORIGIN, true));
+	self->env.origin = tr_ns_socket(self->env.topo.ns[TR_ORIGIN], family,
 				    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 				    0);
-	ASSERT_LE(0, self->origin);
-	ASSERT_EQ(0, bind(self->origin, (struct sockaddr *)&svc,
+	ASSERT_LE(0, self->env.origin);
+	ASSERT_EQ(0, bind(self->env.origin, (struct sockaddr *)&svc,
 			  tr_addr_len(&svc)));
-	ASSERT_EQ(-1, connect(self->origin, (struct sockaddr *)&cli,
+	ASSERT_EQ(-1, connect(self->env.origin, (struct sockaddr *)&cli,
 			      tr_addr_len(&cli)));
 	ASSERT_EQ(EINPROGRESS, errno);
-	ASSERT_EQ(TR_SYN_SENT, tr_tcp_state(self->origin));
+	ASSERT_EQ(TR_SYN_SENT, tr_tcp_state(self->env.origin));
 
-	ASSERT_EQ(0, tr_dump_peer(self->origin, &cli, &self->d));
+	ASSERT_EQ(0, tr_dump_peer(self->env.origin, &cli, &self->d));
 	self->dumped = true;
 	ASSERT_STREQ("SYN_SENT", tr_state_str(self->d.state));
 	ASSERT_EQ(0, self->d.rcvq_len);
 	ASSERT_EQ(0, self->d.sndq_len);
 
-	ASSERT_EQ(0, tr_topo_isolate_origin(&self->topo));
-	ASSERT_EQ(0, close(self->origin));
-	self->origin = -1;
-	ASSERT_EQ(0, tr_topo_move_service(&self->topo));
+	ASSERT_EQ(0, tr_env_leave(&self->env));
 	/* The peer knows nothing of this connection yet: it can switch now */
 	if (variant->libsoccr)
-		ASSERT_EQ(0, tr_topo_switch_peer(&self->topo));
-	self->target = tr_restore_syn_sent(self->topo.ns[TR_TARGET],
+		ASSERT_EQ(0, tr_env_switch(&self->env));
+	self->env.target = tr_restore_syn_sent(self->env.topo.ns[TR_TARGET],
 					   &self->d);
-	ASSERT_LE(0, self->target);
+	ASSERT_LE(0, self->env.target);
 
 	if (variant->libsoccr) {
-		ASSERT_EQ(0, tr_wait_state(self->target, TR_ESTABLISHED,
+		ASSERT_EQ(0, tr_wait_state(self->env.target, TR_ESTABLISHED,
 					   TR_RETRANS_TIMEOUT))
 			TH_LOG("the handshake did not complete in repair mode");
-		ASSERT_EQ(0, tr_queue_seq(self->target, TCP_SEND_QUEUE, &seq));
+		ASSERT_EQ(0, tr_queue_seq(self->env.target, TCP_SEND_QUEUE, &seq));
 		EXPECT_EQ(self->d.snd_seq, seq)
 			TH_LOG("not the initial sequence number of the dump");
-		ASSERT_EQ(0, tr_repair_queue(self->target, TCP_NO_QUEUE));
-		ASSERT_EQ(0, tr_repair(self->target, TCP_REPAIR_OFF));
+		ASSERT_EQ(0, tr_repair_queue(self->env.target, TCP_NO_QUEUE));
+		ASSERT_EQ(0, tr_repair(self->env.target, TCP_REPAIR_OFF));
 	} else {
 		/* The SYN|ACK goes to origin: still SYN_SENT */
 		EXPECT_STREQ("SYN_SENT",
-			     tr_state_str(tr_tcp_state(self->target)));
-		ASSERT_EQ(0, tr_repair(self->target, TCP_REPAIR_OFF));
-		ASSERT_EQ(0, tr_topo_switch_peer(&self->topo));
-		ASSERT_EQ(0, tr_wait_state(self->target, TR_ESTABLISHED,
+			     tr_state_str(tr_tcp_state(self->env.target)));
+		ASSERT_EQ(0, tr_repair(self->env.target, TCP_REPAIR_OFF));
+		ASSERT_EQ(0, tr_env_switch(&self->env));
+		ASSERT_EQ(0, tr_wait_state(self->env.target, TR_ESTABLISHED,
 					   TR_RETRANS_TIMEOUT));
 	}
 
 	pfd.fd = lfd;
 	pfd.events = POLLIN;
 	ASSERT_EQ(1, poll(&pfd, 1, TR_RETRANS_TIMEOUT));
-	self->peer = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	self->env.peer = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	close(lfd);
-	ASSERT_LE(0, self->peer);
+	ASSERT_LE(0, self->env.peer);
 
 	/* New data both ways, then an orderly close */
 	self->state = TR_ESTABLISHED;
 	self->in_len = 0;
 	self->out_len = 0;
-	check(_metadata, self, self->peer, self->target);
+	check(_metadata, self, self->env.peer, self->env.target);
 }
 
 TEST_HARNESS_MAIN

@@ -2,7 +2,7 @@
 /*
  * Live migration under load, no network lock: a relay (lib/relay.c) plays
  * passt's part between a peer and a guest and migrates with its
- * connection between origin and target, back and forth, MIGRATIONS times,
+ * connection between origin and target, back and forth, TR_MIGRATIONS times,
  * while byte patterns stream through it both ways at once. Nothing keeps
  * the segments of the two ends away from the originals while they are
  * dumped: the relay even waits, originals in repair mode, until each
@@ -12,20 +12,71 @@
  * orderly end. A failure names its reason: stall, reset, byte mismatch,
  * timeout or migration.
  *
+ * The relay migrates the way passt does (lib/relay.c): TCP_TIMESTAMP is
+ * read once, at dump time, and the originals stay open in repair mode
+ * after the copies went live. A kernel whose frozen originals still
+ * transmit (retransmissions with a clock ahead of the copy's) fails it.
+ *
  * migrate_iperf3.c runs the same migrations under iperf3.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#include "migrate.h"
+#include "../../kselftest_harness.h"
+#include "lib/tcp_repair.h"
 
-#define STREAM_BYTES	(4 << 20)	/* each way, 2 s at RATE */
+#define TEST_TIMEOUT	300
+#define NPROC		4		/* a sender and a receiver each way */
+#define STREAM_BYTES	(4 << 20)	/* each way, 2 s at TR_MIG_RATE */
+
+FIXTURE(migrate) {
+	struct tr_mig m;
+	int lfd;			/* the guest's listener */
+	int fd[2];			/* the peer's and the guest's sockets */
+	pid_t pid[NPROC];
+};
+
+FIXTURE_VARIANT(migrate) {
+	int family;
+};
+
+FIXTURE_SETUP(migrate)
+{
+	int err, i;
+
+	self->lfd = -1;
+	self->fd[0] = -1;
+	self->fd[1] = -1;
+	for (i = 0; i < NPROC; i++)
+		self->pid[i] = -1;
+	err = tr_mig_init(&self->m, variant->family);
+	if (tr_skip_reason(err))
+		SKIP(return, "%s", tr_skip_reason(err));
+	ASSERT_EQ(0, err);
+}
+
+FIXTURE_TEARDOWN(migrate)
+{
+	tr_kill_all(self->pid, NPROC);
+	if (self->fd[0] >= 0)
+		close(self->fd[0]);
+	if (self->fd[1] >= 0)
+		close(self->fd[1]);
+	if (self->lfd >= 0)
+		close(self->lfd);
+	tr_mig_fini(&self->m);
+}
 
 FIXTURE_VARIANT_ADD(migrate, ipv4) {
 	.family = AF_INET,
@@ -123,7 +174,7 @@ static pid_t stream_spawn(int fd, struct stream *s,
 			  int (*fn)(int, struct stream *))
 {
 	pid_t parent = getpid(), pid;
-	unsigned int rate = RATE;
+	unsigned int rate = TR_MIG_RATE;
 
 	fflush(stdout);
 	fflush(stderr);
@@ -146,7 +197,7 @@ static pid_t stream_spawn(int fd, struct stream *s,
 	_exit(fn(fd, s));
 }
 
-static void stream_status(struct verdict *v, const char *who, int status,
+static void stream_status(struct tr_verdict *v, const char *who, int status,
 			  const struct stream *s)
 {
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -155,20 +206,20 @@ static void stream_status(struct verdict *v, const char *who, int status,
 	case S_OK:
 		return;
 	case S_RESET:
-		verdict_set(v, "reset", "the %s's connection was reset", who);
+		tr_verdict_set(v, "reset", "the %s's connection was reset", who);
 		return;
 	case S_SHORT:
-		verdict_set(v, "byte mismatch",
+		tr_verdict_set(v, "byte mismatch",
 			    "%s: EOF after %llu of %u bytes", who,
 			    (unsigned long long)s->rcvd, STREAM_BYTES);
 		return;
 	case S_MISMATCH:
-		verdict_set(v, "byte mismatch",
+		tr_verdict_set(v, "byte mismatch",
 			    "%s: byte %llu is 0x%02x, not 0x%02x", who,
 			    (unsigned long long)s->bad, s->got, s->want);
 		return;
 	default:
-		verdict_set(v, "relay", "the %s failed (status 0x%x)", who,
+		tr_verdict_set(v, "relay", "the %s failed (status 0x%x)", who,
 			    status);
 	}
 }
@@ -181,11 +232,11 @@ static int stream_connect(struct __test_metadata *_metadata,
 	struct sockaddr_storage guest, svc, cli;
 	struct pollfd pfd;
 
-	tr_guest_addr(family, TR_GUEST, PORT, &guest);
-	tr_addr(family, TR_SERVICE, PORT, &svc);
+	tr_addr(family, TR_BACKEND, TR_MIG_PORT, &guest);
+	tr_addr(family, TR_SERVICE, TR_MIG_PORT, &svc);
 	tr_addr(family, TR_CLIENT, 0, &cli);
 
-	self->lfd = tr_ns_socket(self->m.guest, family,
+	self->lfd = tr_ns_socket(self->m.topo.ns[TR_GUEST], family,
 				 SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (self->lfd < 0)
 		return self->lfd;
@@ -203,17 +254,17 @@ static int stream_connect(struct __test_metadata *_metadata,
 		return -errno;
 
 	while (self->fd[1] < 0 && tr_now_ms() < deadline &&
-	       !self->relay.reason[0]) {
+	       !self->m.relay.reason[0]) {
 		pfd.fd = self->lfd;
 		pfd.events = POLLIN;
-		tr_relay_poll(&self->relay, &pfd, 1, 10);
+		tr_relay_poll(&self->m.relay, &pfd, 1, 10);
 		if (pfd.revents & POLLIN)
 			self->fd[1] = accept4(self->lfd, NULL, NULL,
 					      SOCK_NONBLOCK | SOCK_CLOEXEC);
 	}
 	if (self->fd[1] < 0) {
 		TH_LOG("no connection through the relay: %s",
-		       self->relay.error);
+		       self->m.relay.error);
 		return -ETIMEDOUT;
 	}
 	return 0;
@@ -222,7 +273,7 @@ static int stream_connect(struct __test_metadata *_metadata,
 /*
  * The peer and the guest each run a sender and a receiver process: two
  * byte patterns cross the relay, one each way, while it migrates
- * MIGRATIONS times. Both must arrive complete and intact, then EOF.
+ * TR_MIGRATIONS times. Both must arrive complete and intact, then EOF.
  */
 TEST_F_TIMEOUT(migrate, stream, TEST_TIMEOUT)
 {
@@ -233,7 +284,7 @@ TEST_F_TIMEOUT(migrate, stream, TEST_TIMEOUT)
 	int64_t start, deadline, progress[2];
 	int status[NPROC] = {}, i, left;
 	uint64_t rcvd[2] = { 0, 0 };
-	struct verdict v = {};
+	struct tr_verdict v = {};
 	struct stream *s;
 
 	/* s[0]: peer to guest, s[1]: guest to peer */
@@ -262,9 +313,9 @@ TEST_F_TIMEOUT(migrate, stream, TEST_TIMEOUT)
 	start = tr_now_ms();
 	progress[0] = start;
 	progress[1] = start;
-	deadline = start + RUN_TIMEOUT;
+	deadline = start + TR_MIG_RUN_TIMEOUT;
 	for (left = NPROC; left; ) {
-		tr_relay_poll(&self->relay, NULL, 0, 20);
+		tr_relay_poll(&self->m.relay, NULL, 0, 20);
 		for (i = 0; i < NPROC; i++) {
 			if (self->pid[i] > 0 &&
 			    waitpid(self->pid[i], &status[i], WNOHANG) ==
@@ -273,13 +324,13 @@ TEST_F_TIMEOUT(migrate, stream, TEST_TIMEOUT)
 				left--;
 			}
 		}
-		relay_verdict(&self->relay, &v);
-		if (self->relay.resets)
-			verdict_set(&v, "reset", "the relay saw %d resets",
-				    self->relay.resets);
+		tr_relay_verdict(&self->m.relay, &v);
+		if (self->m.relay.resets)
+			tr_verdict_set(&v, "reset", "the relay saw %d resets",
+				    self->m.relay.resets);
 		if (v.reason[0])
 			break;
-		if (self->relay.migrations == MIGRATIONS) {
+		if (self->m.relay.migrations == TR_MIGRATIONS) {
 			__atomic_store_n(&s[0].may_close, 1, __ATOMIC_RELAXED);
 			__atomic_store_n(&s[1].may_close, 1, __ATOMIC_RELAXED);
 		}
@@ -293,14 +344,14 @@ TEST_F_TIMEOUT(migrate, stream, TEST_TIMEOUT)
 				progress[i] = tr_now_ms();
 			}
 			if (rcvd[i] < STREAM_BYTES &&
-			    tr_now_ms() - progress[i] > STALL_MS &&
-			    tr_now_ms() - self->relay.progress_ms > STALL_MS)
-				verdict_set(&v, "stall",
+			    tr_now_ms() - progress[i] > TR_MIG_STALL_MS &&
+			    tr_now_ms() - self->m.relay.progress_ms > TR_MIG_STALL_MS)
+				tr_verdict_set(&v, "stall",
 					    "%s: %llu of %u bytes received, nothing for %d s after migration %d",
 					    i ? "guest to peer" : "peer to guest",
 					    (unsigned long long)rcvd[i],
-					    STREAM_BYTES, STALL_MS / 1000,
-					    self->relay.migrations);
+					    STREAM_BYTES, TR_MIG_STALL_MS / 1000,
+					    self->m.relay.migrations);
 		}
 		if (v.reason[0])
 			break;
@@ -308,19 +359,19 @@ TEST_F_TIMEOUT(migrate, stream, TEST_TIMEOUT)
 		 * The faster way decides: neither has sent everything yet
 		 * when the last migration comes, both still stream.
 		 */
-		if (migration_due(&self->relay,
-				  rcvd[0] > rcvd[1] ? rcvd[0] : rcvd[1],
-				  STREAM_BYTES) &&
-		    tr_relay_migrate(&self->relay)) {
-			relay_verdict(&self->relay, &v);
+		if (tr_relay_due(&self->m.relay, TR_MIGRATIONS,
+				 rcvd[0] > rcvd[1] ? rcvd[0] : rcvd[1],
+				 STREAM_BYTES) &&
+		    tr_relay_migrate(&self->m.relay)) {
+			tr_relay_verdict(&self->m.relay, &v);
 			break;
 		}
 		if (tr_now_ms() > deadline)
-			verdict_set(&v, "timeout",
+			tr_verdict_set(&v, "timeout",
 				    "%llu and %llu of %u bytes received in %d s",
 				    (unsigned long long)s[0].rcvd,
 				    (unsigned long long)s[1].rcvd,
-				    STREAM_BYTES, RUN_TIMEOUT / 1000);
+				    STREAM_BYTES, TR_MIG_RUN_TIMEOUT / 1000);
 		if (v.reason[0])
 			break;
 	}
@@ -330,10 +381,10 @@ TEST_F_TIMEOUT(migrate, stream, TEST_TIMEOUT)
 	for (i = 0; i < NPROC && !v.reason[0]; i++)
 		if (self->pid[i] < 0)
 			stream_status(&v, who[i], status[i], &s[i / 2]);
-	check_migrations(&self->relay, &v);
+	tr_relay_check(&self->m.relay, TR_MIGRATIONS, &v);
 	if (!strcmp(v.reason, "stall"))
-		tr_relay_log_state(&self->relay);
-	report(_metadata, &self->relay, &v);
+		tr_relay_log_state(&self->m.relay);
+	tr_relay_report(&self->m.relay, TR_MIGRATIONS, &v);
 	munmap(s, 2 * sizeof(*s));
 	ASSERT_STREQ("", v.reason);
 }

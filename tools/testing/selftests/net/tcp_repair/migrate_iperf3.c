@@ -15,15 +15,64 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#include "migrate.h"
+#include "../../kselftest_harness.h"
+#include "lib/tcp_repair.h"
 
-#define IPERF3_BYTES	(6 << 20)	/* 3 s at RATE */
+#define TEST_TIMEOUT	300
+#define IPERF3_BYTES	(6 << 20)	/* 3 s at TR_MIG_RATE */
+
+enum { CLIENT, SERVER, NPROC };
+
+FIXTURE(migrate) {
+	struct tr_mig m;
+	pid_t pid[NPROC];
+	int out[NPROC], err[NPROC];	/* stdout and stderr (memfd) */
+};
+
+FIXTURE_VARIANT(migrate) {
+	int family;
+	bool reverse;			/* the guest sends */
+};
+
+FIXTURE_SETUP(migrate)
+{
+	int err, i;
+
+	for (i = 0; i < NPROC; i++) {
+		self->pid[i] = -1;
+		self->out[i] = -1;
+		self->err[i] = -1;
+	}
+	err = tr_mig_init(&self->m, variant->family);
+	if (tr_skip_reason(err))
+		SKIP(return, "%s", tr_skip_reason(err));
+	ASSERT_EQ(0, err);
+}
+
+FIXTURE_TEARDOWN(migrate)
+{
+	int i;
+
+	tr_kill_all(self->pid, NPROC);
+	for (i = 0; i < NPROC; i++) {
+		if (self->out[i] >= 0)
+			close(self->out[i]);
+		if (self->err[i] >= 0)
+			close(self->err[i]);
+	}
+	tr_mig_fini(&self->m);
+}
 
 FIXTURE_VARIANT_ADD(migrate, ipv4) {
 	.family = AF_INET,
@@ -58,45 +107,12 @@ static bool in_path(const char *prog)
 	return found;
 }
 
-struct listen_args {
-	uint16_t port;
-};
-
-/* Is somebody listening on @port? /proc/self/net follows the namespace */
-static int listening_fn(void *arg)
-{
-	static const char *const files[] = {
-		"/proc/self/net/tcp", "/proc/self/net/tcp6",
-	};
-	struct listen_args *a = arg;
-	unsigned int lport, st, i;
-	char line[512];
-	FILE *f;
-
-	for (i = 0; i < ARRAY_SIZE(files); i++) {
-		f = fopen(files[i], "re");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f)) {
-			if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x",
-				   &lport, &st) == 2 &&
-			    lport == a->port && st == 0x0a) {
-				fclose(f);
-				return 1;
-			}
-		}
-		fclose(f);
-	}
-	return 0;
-}
-
 static int wait_listening(int ns, uint16_t port, pid_t pid, int timeout_ms)
 {
 	int64_t deadline = tr_now_ms() + timeout_ms;
-	struct listen_args a = { port };
 
 	while (tr_now_ms() < deadline) {
-		if (tr_ns_run(ns, listening_fn, &a) == 1)
+		if (tr_tcp_table_has(ns, port, TR_LISTEN) == 1)
 			return 0;
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			return -ECHILD;
@@ -197,8 +213,6 @@ static int reap(pid_t *pid, int64_t deadline)
 	}
 }
 
-enum { CLIENT, SERVER };
-
 /* iperf3 opens each of its connections with a cookie */
 #define COOKIE_SIZE	37
 
@@ -225,7 +239,7 @@ static long long relay_received(const struct tr_relay *r)
 }
 
 /*
- * iperf3 through the relay: -n IPERF3_BYTES, the relay migrating MIGRATIONS
+ * iperf3 through the relay: -n IPERF3_BYTES, the relay migrating TR_MIGRATIONS
  * times on the way. Both ends must finish without error, and the receiving
  * end (with -R the client, otherwise the relay) must have every byte the
  * sending end reports.
@@ -236,7 +250,7 @@ TEST_F_TIMEOUT(migrate, iperf3, TEST_TIMEOUT)
 	char error[128];
 	struct sockaddr_storage ss;
 	int64_t start, deadline;
-	struct verdict v = {};
+	struct tr_verdict v = {};
 	int status = -1, sstatus;
 	long long sent, rcvd;
 	char *cjson, *sjson;
@@ -250,12 +264,12 @@ TEST_F_TIMEOUT(migrate, iperf3, TEST_TIMEOUT)
 	snprintf(svc, sizeof(svc), "%s", tr_addr_str(&ss));
 	tr_addr(variant->family, TR_CLIENT, 0, &ss);
 	snprintf(cli, sizeof(cli), "%s", tr_addr_str(&ss));
-	tr_guest_addr(variant->family, TR_GUEST, 0, &ss);
+	tr_addr(variant->family, TR_BACKEND, 0, &ss);
 	snprintf(guest, sizeof(guest), "%s", tr_addr_str(&ss));
-	snprintf(port, sizeof(port), "%d", PORT);
+	snprintf(port, sizeof(port), "%d", TR_MIG_PORT);
 	snprintf(bytes, sizeof(bytes), "%d", IPERF3_BYTES);
 	/* In bits/s; 16 KiB writes, not bursts of 128 KiB */
-	snprintf(rate, sizeof(rate), "%d", RATE * 8);
+	snprintf(rate, sizeof(rate), "%d", TR_MIG_RATE * 8);
 
 	client[n++] = "iperf3";
 	client[n++] = "-c";
@@ -285,54 +299,54 @@ TEST_F_TIMEOUT(migrate, iperf3, TEST_TIMEOUT)
 	server[n++] = "--json";
 	server[n] = NULL;
 
-	ASSERT_LT(0, spawn(self, SERVER, self->m.guest, server));
-	ASSERT_EQ(0, wait_listening(self->m.guest, PORT, self->pid[SERVER],
-				    TR_SETUP_TIMEOUT))
+	ASSERT_LT(0, spawn(self, SERVER, self->m.topo.ns[TR_GUEST], server));
+	ASSERT_EQ(0, wait_listening(self->m.topo.ns[TR_GUEST], TR_MIG_PORT,
+				    self->pid[SERVER], TR_SETUP_TIMEOUT))
 		log_output(_metadata, "iperf3 server", self->err[SERVER]);
 	ASSERT_LT(0, spawn(self, CLIENT, self->m.topo.ns[TR_PEER], client));
 
 	start = tr_now_ms();
-	deadline = start + RUN_TIMEOUT;
-	self->relay.progress_ms = start;
+	deadline = start + TR_MIG_RUN_TIMEOUT;
+	self->m.relay.progress_ms = start;
 	while (self->pid[CLIENT] > 0) {
-		tr_relay_poll(&self->relay, NULL, 0, 20);
+		tr_relay_poll(&self->m.relay, NULL, 0, 20);
 		if (waitpid(self->pid[CLIENT], &status, WNOHANG) ==
 		    self->pid[CLIENT]) {
 			self->pid[CLIENT] = -1;
 			break;
 		}
 		/* Resets are iperf3's business: its verdict counts */
-		relay_verdict(&self->relay, &v);
+		tr_relay_verdict(&self->m.relay, &v);
 		if (v.reason[0])
 			break;
-		if (migration_due(&self->relay, self->relay.total,
-				  IPERF3_BYTES) &&
-		    tr_relay_migrate(&self->relay)) {
-			relay_verdict(&self->relay, &v);
+		if (tr_relay_due(&self->m.relay, TR_MIGRATIONS,
+				 self->m.relay.total, IPERF3_BYTES) &&
+		    tr_relay_migrate(&self->m.relay)) {
+			tr_relay_verdict(&self->m.relay, &v);
 			break;
 		}
-		if (tr_now_ms() - self->relay.progress_ms > STALL_MS)
-			verdict_set(&v, "stall",
+		if (tr_now_ms() - self->m.relay.progress_ms > TR_MIG_STALL_MS)
+			tr_verdict_set(&v, "stall",
 				    "%llu bytes relayed, nothing for %d s after migration %d",
-				    (unsigned long long)self->relay.total,
-				    STALL_MS / 1000, self->relay.migrations);
+				    (unsigned long long)self->m.relay.total,
+				    TR_MIG_STALL_MS / 1000, self->m.relay.migrations);
 		else if (tr_now_ms() > deadline)
-			verdict_set(&v, "timeout",
+			tr_verdict_set(&v, "timeout",
 				    "%llu bytes relayed in %d s",
-				    (unsigned long long)self->relay.total,
-				    RUN_TIMEOUT / 1000);
+				    (unsigned long long)self->m.relay.total,
+				    TR_MIG_RUN_TIMEOUT / 1000);
 	}
 	TH_LOG("iperf3 %s, %llu bytes relayed in %lld ms",
 	       variant->reverse ? "-R" : "(guest receives)",
-	       (unsigned long long)self->relay.total,
+	       (unsigned long long)self->m.relay.total,
 	       (long long)(tr_now_ms() - start));
 
 	if (!v.reason[0]) {
 		/* What the client's kernel still had to send reaches the relay */
 		int64_t end = tr_now_ms() + TR_ARRIVAL_TIMEOUT;
 
-		while (!relay_done(&self->relay) && tr_now_ms() < end)
-			tr_relay_poll(&self->relay, NULL, 0, 20);
+		while (!relay_done(&self->m.relay) && tr_now_ms() < end)
+			tr_relay_poll(&self->m.relay, NULL, 0, 20);
 		/* The server writes its results after the client's */
 		sstatus = reap(&self->pid[SERVER],
 			       tr_now_ms() + TR_ARRIVAL_TIMEOUT);
@@ -358,29 +372,29 @@ TEST_F_TIMEOUT(migrate, iperf3, TEST_TIMEOUT)
 			 * relay, which reads it to the end, cookie aside.
 			 */
 			sent = json_bytes(cjson, "sum_sent");
-			rcvd = relay_received(&self->relay) - COOKIE_SIZE;
+			rcvd = relay_received(&self->m.relay) - COOKIE_SIZE;
 			TH_LOG("iperf3 server: %lld bytes received before the end of the test",
 			       json_bytes(sjson, "sum_received"));
 		}
 		TH_LOG("%lld bytes sent, %lld received by the %s", sent, rcvd,
 		       variant->reverse ? "iperf3 client" : "relay");
 		if (error[0] || !WIFEXITED(status) || WEXITSTATUS(status))
-			verdict_set(&v, strstr(error, "reset") ? "reset" :
+			tr_verdict_set(&v, strstr(error, "reset") ? "reset" :
 				    "iperf3",
 				    "client status 0x%x, server 0x%x: %s",
 				    status, sstatus, error);
 		else if (rcvd < IPERF3_BYTES || sent < rcvd ||
 			 (!variant->reverse && sent != rcvd))
-			verdict_set(&v, "byte mismatch",
+			tr_verdict_set(&v, "byte mismatch",
 				    "%lld bytes sent, %lld received, %d asked",
 				    sent, rcvd, IPERF3_BYTES);
 		free(cjson);
 		free(sjson);
 	}
-	check_migrations(&self->relay, &v);
+	tr_relay_check(&self->m.relay, TR_MIGRATIONS, &v);
 	if (!strcmp(v.reason, "stall"))
-		tr_relay_log_state(&self->relay);
-	report(_metadata, &self->relay, &v);
+		tr_relay_log_state(&self->m.relay);
+	tr_relay_report(&self->m.relay, TR_MIGRATIONS, &v);
 	if (v.reason[0]) {
 		log_output(_metadata, "iperf3 client", self->err[CLIENT]);
 		log_output(_metadata, "iperf3 server", self->err[SERVER]);

@@ -13,75 +13,21 @@
  *
  * Every test runs in a network namespace of its own, over loopback.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
-#include <arpa/inet.h>
+#endif
 #include <errno.h>
-#include <net/if.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sched.h>
-#include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <linux/sockios.h>
-#include <linux/tcp.h>
-
 #include "../../kselftest_harness.h"
-
-#ifndef TCP_REPAIR
-#define TCP_REPAIR		19
-#endif
-#ifndef TCP_REPAIR_QUEUE
-#define TCP_REPAIR_QUEUE	20
-#endif
-#ifndef TCP_QUEUE_SEQ
-#define TCP_QUEUE_SEQ		21
-#endif
-#ifndef TCP_REPAIR_OPTIONS
-#define TCP_REPAIR_OPTIONS	22
-#endif
-#ifndef TCP_TIMESTAMP
-#define TCP_TIMESTAMP		24
-#endif
-#ifndef TCP_REPAIR_WINDOW
-#define TCP_REPAIR_WINDOW	29
-#endif
-#ifndef TCP_REPAIR_ON
-#define TCP_REPAIR_ON		1
-#endif
-#ifndef TCP_REPAIR_OFF
-#define TCP_REPAIR_OFF		0
-#endif
-#ifndef TCP_REPAIR_OFF_NO_WP
-#define TCP_REPAIR_OFF_NO_WP	-1
-#endif
-
-/* Option codes understood by TCP_REPAIR_OPTIONS (not in the UAPI). */
-#ifndef TCPOPT_MSS
-#define TCPOPT_MSS		2
-#endif
-#ifndef TCPOPT_WINDOW
-#define TCPOPT_WINDOW		3
-#endif
-#ifndef TCPOPT_SACK_PERM
-#define TCPOPT_SACK_PERM	4
-#endif
-#ifndef TCPOPT_TIMESTAMP
-#define TCPOPT_TIMESTAMP	8
-#endif
+#include "lib/tcp_repair.h"
 
 /* What getsockopt(SO_REUSEADDR) reports while repair forces reuse. */
 #define REUSE_FORCED		2
 
 #define TIMEOUT_MS		5000
-
-/* TCP state numbers as printed in /proc/net/tcp{,6}. */
-#define PROC_TCP_TIME_WAIT	6
 
 FIXTURE(reuseaddr) {
 	int unused;
@@ -89,45 +35,29 @@ FIXTURE(reuseaddr) {
 
 FIXTURE_VARIANT(reuseaddr) {
 	int family;
-	const char *addr;
-	const char *proc;
 };
 
 FIXTURE_VARIANT_ADD(reuseaddr, ipv4) {
 	.family = AF_INET,
-	.addr = "127.0.0.1",
-	.proc = "/proc/net/tcp",
 };
 
 FIXTURE_VARIANT_ADD(reuseaddr, ipv6) {
 	.family = AF_INET6,
-	.addr = "::1",
-	.proc = "/proc/net/tcp6",
 };
 
 FIXTURE_SETUP(reuseaddr)
 {
-	struct ifreq ifr = {};
-	int fd;
+	int fd, err;
 
-	if (unshare(CLONE_NEWNET))
-		SKIP(return, "unshare(CLONE_NEWNET): %s", strerror(errno));
-
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	err = tr_ns_unshare();
+	if (tr_skip_reason(err))
+		SKIP(return, "%s", tr_skip_reason(err));
+	ASSERT_EQ(0, err);
+	fd = tr_ns_socket(-1, variant->family, SOCK_STREAM, 0);
+	if (tr_skip_reason(fd))
+		SKIP(return, "%s", tr_skip_reason(fd));
 	ASSERT_LE(0, fd);
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	ASSERT_EQ(0, ioctl(fd, SIOCGIFFLAGS, &ifr));
-	ifr.ifr_flags |= IFF_UP;
-	ASSERT_EQ(0, ioctl(fd, SIOCSIFFLAGS, &ifr));
 	close(fd);
-
-	if (variant->family == AF_INET6) {
-		fd = socket(AF_INET6, SOCK_STREAM, 0);
-		if (fd < 0 && errno == EAFNOSUPPORT)
-			SKIP(return, "IPv6 is not available");
-		ASSERT_LE(0, fd);
-		close(fd);
-	}
 }
 
 FIXTURE_TEARDOWN(reuseaddr)
@@ -138,75 +68,49 @@ FIXTURE_TEARDOWN(reuseaddr)
 	 */
 }
 
-static socklen_t lo_addr(const struct _fixture_variant_reuseaddr *variant,
-			 unsigned short port, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in6 *sin6;
-
-	memset(ss, 0, sizeof(*ss));
-	if (variant->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		inet_pton(AF_INET, variant->addr, &sin->sin_addr);
-		return sizeof(*sin);
-	}
-	sin6 = (struct sockaddr_in6 *)ss;
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(port);
-	inet_pton(AF_INET6, variant->addr, &sin6->sin6_addr);
-	return sizeof(*sin6);
-}
-
 static int bind_lo(const struct _fixture_variant_reuseaddr *variant, int fd,
 		   unsigned short port)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = lo_addr(variant, port, &ss);
 
-	return bind(fd, (struct sockaddr *)&ss, len);
+	tr_addr_loopback(variant->family, port, &ss);
+	return bind(fd, (struct sockaddr *)&ss, tr_addr_len(&ss));
 }
 
 static unsigned short local_port(struct __test_metadata *_metadata, int fd)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
+	int port = tr_local_port(fd);
 
-	ASSERT_EQ(0, getsockname(fd, (struct sockaddr *)&ss, &len));
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	ASSERT_LT(0, port);
+	return port;
 }
 
 static void set_reuse(struct __test_metadata *_metadata, int fd, int val)
 {
-	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &val, sizeof(val)))
+	ASSERT_EQ(0, tr_sockopt_set(fd, SOL_SOCKET, SO_REUSEADDR, val))
 		TH_LOG("setsockopt(SO_REUSEADDR, %d): %s", val, strerror(errno));
 }
 
 static int get_reuse(struct __test_metadata *_metadata, int fd)
 {
-	socklen_t len = sizeof(int);
-	int val = -1;
+	int val = tr_sockopt_get(fd, SOL_SOCKET, SO_REUSEADDR);
 
-	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &val, &len));
+	ASSERT_LE(0, val);
 	return val;
 }
 
 static void set_repair(struct __test_metadata *_metadata, int fd, int mode)
 {
-	ASSERT_EQ(0, setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &mode, sizeof(mode)))
-		TH_LOG("setsockopt(TCP_REPAIR, %d): %s", mode, strerror(errno));
+	ASSERT_EQ(0, tr_repair(fd, mode));
 }
 
 /* A TCP socket with SO_REUSEADDR set to @reuse (left alone if negative). */
 static int tcp_socket(struct __test_metadata *_metadata,
 		      const struct _fixture_variant_reuseaddr *variant, int reuse)
 {
-	int fd = socket(variant->family, SOCK_STREAM, 0);
+	int fd = tr_ns_socket(-1, variant->family, SOCK_STREAM, 0);
 
-	ASSERT_LE(0, fd) TH_LOG("socket(): %s", strerror(errno));
+	ASSERT_LE(0, fd);
 	if (reuse >= 0)
 		set_reuse(_metadata, fd, reuse);
 	return fd;
@@ -216,11 +120,12 @@ static int tcp_listener(struct __test_metadata *_metadata,
 			const struct _fixture_variant_reuseaddr *variant, int reuse,
 			unsigned short port)
 {
-	int fd = tcp_socket(_metadata, variant, reuse);
+	struct sockaddr_storage ss;
+	int fd;
 
-	ASSERT_EQ(0, bind_lo(variant, fd, port))
-		TH_LOG("bind(%s:%hu): %s", variant->addr, port, strerror(errno));
-	ASSERT_EQ(0, listen(fd, 8)) TH_LOG("listen(): %s", strerror(errno));
+	tr_addr_loopback(variant->family, port, &ss);
+	fd = tr_listen(-1, &ss, reuse);
+	ASSERT_LE(0, fd);
 	return fd;
 }
 
@@ -229,100 +134,14 @@ static void tcp_pair(struct __test_metadata *_metadata,
 		     const struct _fixture_variant_reuseaddr *variant, int listener,
 		     int *client, int *accepted)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = lo_addr(variant, local_port(_metadata, listener), &ss);
-
-	*client = tcp_socket(_metadata, variant, -1);
-	ASSERT_EQ(0, connect(*client, (struct sockaddr *)&ss, len))
-		TH_LOG("connect(): %s", strerror(errno));
-	*accepted = accept(listener, NULL, NULL);
-	ASSERT_LE(0, *accepted) TH_LOG("accept(): %s", strerror(errno));
+	ASSERT_EQ(0, tr_connect_to(listener, -1, NULL, 0, client, accepted));
 }
 
-static bool wait_readable(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-	return poll(&pfd, 1, TIMEOUT_MS) == 1;
-}
-
-/* Send @msg on @from and check that exactly it arrives on @to. */
+/* @len bytes from @from arrive intact on @to */
 static void xfer(struct __test_metadata *_metadata, int from, int to,
-		 const char *msg)
+		 size_t len)
 {
-	size_t len = strlen(msg), got = 0;
-	char buf[64];
-	ssize_t n;
-
-	ASSERT_GT(sizeof(buf), len);
-	ASSERT_EQ((ssize_t)len, send(from, msg, len, 0))
-		TH_LOG("send(): %s", strerror(errno));
-	while (got < len) {
-		ASSERT_TRUE(wait_readable(to)) TH_LOG("no data within %d ms", TIMEOUT_MS);
-		n = recv(to, buf + got, len - got, MSG_DONTWAIT);
-		ASSERT_LT(0, n) TH_LOG("recv(): %zd, %s", n, strerror(errno));
-		got += n;
-	}
-	ASSERT_EQ(0, memcmp(buf, msg, len));
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-/* Poll until nothing is left unacknowledged in @fd's send queue. */
-static bool wait_outq_empty(int fd)
-{
-	long long deadline = now_ms() + TIMEOUT_MS;
-	int outq;
-
-	do {
-		if (ioctl(fd, SIOCOUTQ, &outq))
-			return false;
-		if (!outq)
-			return true;
-		poll(NULL, 0, 1);
-	} while (now_ms() < deadline);
-	return false;
-}
-
-/* Is there a socket bound to local @port in @state in this namespace? */
-static bool proc_has_state(const char *path, unsigned short port,
-			   unsigned int state)
-{
-	unsigned int lport, st;
-	bool found = false;
-	char line[512];
-	FILE *f;
-
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x",
-			   &lport, &st) != 2)
-			continue;
-		found = lport == port && st == state;
-	}
-	fclose(f);
-	return found;
-}
-
-static bool wait_proc_state(const char *path, unsigned short port,
-			    unsigned int state)
-{
-	long long deadline = now_ms() + TIMEOUT_MS;
-
-	do {
-		if (proc_has_state(path, port, state))
-			return true;
-		poll(NULL, 0, 1);
-	} while (now_ms() < deadline);
-	return false;
+	ASSERT_EQ(0, tr_xfer(from, to, len, len));
 }
 
 /* Check that @listener takes a new connection. */
@@ -332,7 +151,7 @@ static void check_accepts(struct __test_metadata *_metadata,
 	int c, a;
 
 	tcp_pair(_metadata, variant, listener, &c, &a);
-	xfer(_metadata, c, a, "hello");
+	xfer(_metadata, c, a, 5);
 	close(a);
 	close(c);
 }
@@ -378,8 +197,8 @@ static void connected_round_trip(struct __test_metadata *_metadata,
 	}
 
 	/* The connection is still usable both ways. */
-	xfer(_metadata, c, a, "ping");
-	xfer(_metadata, a, c, "pong");
+	xfer(_metadata, c, a, 4);
+	xfer(_metadata, a, c, 4);
 
 	close(a);
 	close(c);
@@ -556,8 +375,8 @@ static int criu_listen_order(struct __test_metadata *_metadata,
 		check_accepts(_metadata, variant, n);
 
 	/* The connection itself went through unharmed. */
-	xfer(_metadata, a, c, "ping");
-	xfer(_metadata, c, a, "pong");
+	xfer(_metadata, a, c, 4);
+	xfer(_metadata, c, a, 4);
 
 	close(n);
 	close(a);
@@ -582,114 +401,6 @@ TEST_F(reuseaddr, bind_in_repair_then_listen_no_reuse)
 	ASSERT_EQ(EADDRINUSE, err);
 }
 
-struct tcp_dump {
-	struct sockaddr_storage local, peer;
-	socklen_t addrlen;
-	__u32 snd_seq, rcv_seq;
-	__u32 tsval;
-	struct tcp_repair_window wnd;
-	struct tcp_repair_opt opts[4];
-	int nr_opts;
-};
-
-static __u32 queue_seq(struct __test_metadata *_metadata, int fd, int queue)
-{
-	socklen_t len = sizeof(__u32);
-	__u32 seq;
-
-	ASSERT_EQ(0, setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &queue, sizeof(queue)));
-	ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, &seq, &len));
-	return seq;
-}
-
-static void set_queue_seq(struct __test_metadata *_metadata, int fd, int queue,
-			  __u32 seq)
-{
-	ASSERT_EQ(0, setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &queue, sizeof(queue)));
-	ASSERT_EQ(0, setsockopt(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, &seq, sizeof(seq)))
-		TH_LOG("TCP_QUEUE_SEQ: %s", strerror(errno));
-}
-
-/* Dump an established socket with empty queues; leaves it in repair. */
-static void tcp_dump(struct __test_metadata *_metadata, int fd,
-		     struct tcp_dump *d)
-{
-	struct tcp_info ti;
-	socklen_t len;
-	int val;
-
-	memset(d, 0, sizeof(*d));
-	d->addrlen = sizeof(d->local);
-	ASSERT_EQ(0, getsockname(fd, (struct sockaddr *)&d->local, &d->addrlen));
-	len = sizeof(d->peer);
-	ASSERT_EQ(0, getpeername(fd, (struct sockaddr *)&d->peer, &len));
-
-	set_repair(_metadata, fd, TCP_REPAIR_ON);
-
-	/* Nothing to copy: the test drained both directions first. */
-	ASSERT_EQ(0, ioctl(fd, SIOCOUTQ, &val));
-	ASSERT_EQ(0, val);
-	ASSERT_EQ(0, ioctl(fd, SIOCINQ, &val));
-	ASSERT_EQ(0, val);
-
-	d->snd_seq = queue_seq(_metadata, fd, TCP_SEND_QUEUE);
-	d->rcv_seq = queue_seq(_metadata, fd, TCP_RECV_QUEUE);
-
-	len = sizeof(d->wnd);
-	ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &d->wnd, &len))
-		TH_LOG("TCP_REPAIR_WINDOW: %s", strerror(errno));
-
-	len = sizeof(d->tsval);
-	ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_TIMESTAMP, &d->tsval, &len));
-
-	len = sizeof(ti);
-	memset(&ti, 0, sizeof(ti));
-	ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len));
-	len = sizeof(val);
-	ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &val, &len));
-
-	d->opts[d->nr_opts].opt_code = TCPOPT_MSS;
-	d->opts[d->nr_opts++].opt_val = val;
-	if (ti.tcpi_options & TCPI_OPT_WSCALE) {
-		d->opts[d->nr_opts].opt_code = TCPOPT_WINDOW;
-		d->opts[d->nr_opts++].opt_val = ti.tcpi_snd_wscale |
-						(ti.tcpi_rcv_wscale << 16);
-	}
-	if (ti.tcpi_options & TCPI_OPT_SACK) {
-		d->opts[d->nr_opts].opt_code = TCPOPT_SACK_PERM;
-		d->opts[d->nr_opts++].opt_val = 0;
-	}
-	if (ti.tcpi_options & TCPI_OPT_TIMESTAMPS) {
-		d->opts[d->nr_opts].opt_code = TCPOPT_TIMESTAMP;
-		d->opts[d->nr_opts++].opt_val = 0;
-	}
-}
-
-/* Rebuild @d in a new socket, as CRIU does, and take it out of repair. */
-static int tcp_restore(struct __test_metadata *_metadata,
-		       const struct _fixture_variant_reuseaddr *variant,
-		       const struct tcp_dump *d)
-{
-	int fd = tcp_socket(_metadata, variant, 1);
-
-	set_repair(_metadata, fd, TCP_REPAIR_ON);
-	set_queue_seq(_metadata, fd, TCP_RECV_QUEUE, d->rcv_seq);
-	set_queue_seq(_metadata, fd, TCP_SEND_QUEUE, d->snd_seq);
-
-	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&d->local, d->addrlen))
-		TH_LOG("bind() in repair: %s", strerror(errno));
-	ASSERT_EQ(0, setsockopt(fd, IPPROTO_TCP, TCP_TIMESTAMP, &d->tsval, sizeof(d->tsval)));
-	ASSERT_EQ(0, connect(fd, (struct sockaddr *)&d->peer, d->addrlen))
-		TH_LOG("connect() in repair: %s", strerror(errno));
-	ASSERT_EQ(0, setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_OPTIONS, d->opts,
-				d->nr_opts * sizeof(d->opts[0])))
-		TH_LOG("TCP_REPAIR_OPTIONS: %s", strerror(errno));
-	ASSERT_EQ(0, setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &d->wnd, sizeof(d->wnd)))
-		TH_LOG("TCP_REPAIR_WINDOW: %s", strerror(errno));
-	set_repair(_metadata, fd, TCP_REPAIR_OFF);
-	return fd;
-}
-
 /*
  * Dump an accepted connection that had SO_REUSEADDR = 1, close it in repair,
  * restore it in a new socket with SO_REUSEADDR = 1 (set before repair-on,
@@ -703,9 +414,9 @@ static int tcp_restore(struct __test_metadata *_metadata,
  */
 TEST_F(reuseaddr, restore_then_listen)
 {
-	struct tcp_dump d;
 	unsigned short port;
 	int l, c, a, r, n;
+	struct tr_dump d;
 
 	l = tcp_listener(_metadata, variant, 1, 0);
 	port = local_port(_metadata, l);
@@ -713,19 +424,26 @@ TEST_F(reuseaddr, restore_then_listen)
 	close(l);
 
 	set_reuse(_metadata, a, 1);
-	xfer(_metadata, a, c, "before dump");
-	xfer(_metadata, c, a, "ack that");
-	ASSERT_TRUE(wait_outq_empty(a));
+	xfer(_metadata, a, c, 11);
+	xfer(_metadata, c, a, 8);
+	ASSERT_EQ(0, tr_wait_outq(a, 0, TIMEOUT_MS));
 
-	tcp_dump(_metadata, a, &d);
+	ASSERT_EQ(0, tr_dump(a, &d));
+	/* Nothing to copy: the test drained both directions first. */
+	ASSERT_EQ(0, d.sndq_len);
+	ASSERT_EQ(0, d.rcvq_len);
 	close(a);
 
-	r = tcp_restore(_metadata, variant, &d);
+	/* SO_REUSEADDR = 1 set before repair-on, as CRIU restores options */
+	ASSERT_TRUE(d.reuseaddr);
+	r = tr_restore(-1, &d, TCP_REPAIR_OFF);
+	ASSERT_LE(0, r);
+	tr_dump_free(&d);
 	ASSERT_EQ(port, local_port(_metadata, r));
 	EXPECT_EQ(1, get_reuse(_metadata, r));
 
-	xfer(_metadata, r, c, "restored out");
-	xfer(_metadata, c, r, "restored in");
+	xfer(_metadata, r, c, 12);
+	xfer(_metadata, c, r, 11);
 
 	n = tcp_socket(_metadata, variant, 1);
 	ASSERT_EQ(0, bind_lo(variant, n, port))
@@ -748,7 +466,6 @@ TEST_F(reuseaddr, time_wait_keeps_value)
 {
 	unsigned short port;
 	int l, c, a, n;
-	char buf[8];
 
 	l = tcp_listener(_metadata, variant, 1, 0);
 	port = local_port(_metadata, l);
@@ -758,24 +475,23 @@ TEST_F(reuseaddr, time_wait_keeps_value)
 	set_reuse(_metadata, a, 1);
 	set_repair(_metadata, a, TCP_REPAIR_ON);
 	set_repair(_metadata, a, TCP_REPAIR_OFF);
-	xfer(_metadata, a, c, "ping");
-	xfer(_metadata, c, a, "pong");
+	xfer(_metadata, a, c, 4);
+	xfer(_metadata, c, a, 4);
 
 	/* Active close by the repaired side, then the peer closes. */
 	close(a);
-	ASSERT_TRUE(wait_readable(c));
-	ASSERT_EQ(0, recv(c, buf, sizeof(buf), MSG_DONTWAIT));
+	ASSERT_EQ(0, tr_recv_eof(c, TIMEOUT_MS));
 	close(c);
 
-	ASSERT_TRUE(wait_proc_state(variant->proc, port, PROC_TCP_TIME_WAIT))
-		TH_LOG("no TIME_WAIT on port %hu in %s", port, variant->proc);
+	ASSERT_EQ(0, tr_tcp_table_wait(-1, port, TR_TIME_WAIT, TIMEOUT_MS))
+		TH_LOG("no TIME_WAIT on port %hu", port);
 
 	n = tcp_socket(_metadata, variant, 1);
 	ASSERT_EQ(0, bind_lo(variant, n, port))
 		TH_LOG("bind() over the TIME_WAIT: %s", strerror(errno));
 	ASSERT_EQ(0, listen(n, 8))
 		TH_LOG("listen() over the TIME_WAIT: %s", strerror(errno));
-	ASSERT_TRUE(proc_has_state(variant->proc, port, PROC_TCP_TIME_WAIT));
+	ASSERT_EQ(1, tr_tcp_table_has(-1, port, TR_TIME_WAIT));
 	check_accepts(_metadata, variant, n);
 
 	close(n);

@@ -96,12 +96,6 @@ static void unmap(const struct sockaddr_storage *in,
 	memcpy(&sin->sin_addr, &sin6->sin6_addr.s6_addr[12], 4);
 }
 
-static uint16_t port_of(const struct sockaddr_storage *ss)
-{
-	/* sin_port and sin6_port share their offset */
-	return ((const struct sockaddr_in *)ss)->sin_port;
-}
-
 int tr_inject(int ns, const struct sockaddr_storage *src_in,
 	      const struct sockaddr_storage *dst_in, const struct tr_seg *seg)
 {
@@ -125,8 +119,8 @@ int tr_inject(int ns, const struct sockaddr_storage *src_in,
 	if (!pkt)
 		return -ENOMEM;
 	th = (struct tr_tcphdr *)pkt;
-	th->sport = port_of(&src);
-	th->dport = port_of(&dst);
+	th->sport = htons(tr_addr_port(&src));
+	th->dport = htons(tr_addr_port(&dst));
 	th->seq = htonl(seg->seq);
 	th->ack = htonl(seg->ack);
 	th->doff = (hlen / 4) << 4 | seg->res;
@@ -194,4 +188,34 @@ out:
 	close(fd);
 	free(pkt);
 	return err;
+}
+
+/*
+ * Right after an address moved, the output route lookup of the raw socket
+ * now and then finds no route to it (IPv6 adds the routes of an address
+ * asynchronously): the segment never leaves, the no-route counter says
+ * so, and it is sent again. Nothing else is retried.
+ */
+int tr_inject_routed(int ns, const struct sockaddr_storage *src,
+		     const struct sockaddr_storage *dst,
+		     const struct tr_seg *seg)
+{
+	const char *counter = dst->ss_family == AF_INET6 &&
+			      !IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)dst)->sin6_addr) ?
+			      "Ip6OutNoRoutes" : "IpOutNoRoutes";
+	long before, after;
+	int tries, err;
+
+	for (tries = 0; tries < 100; tries++) {
+		before = tr_mib(ns, counter);
+		if (before < 0)
+			return before;
+		err = tr_inject(ns, src, dst, seg);
+		after = tr_mib(ns, counter);
+		if (err || after < 0 || after == before)
+			return err ?: (after < 0 ? after : 0);
+		tr_log("injected segment found no route, sending it again");
+		tr_msleep(10);
+	}
+	return -ENETUNREACH;
 }

@@ -4,19 +4,29 @@
  * a guest: it accepts the peer's connections on the service address and
  * relays each to the guest's server from its own guest-side address, all
  * in one event loop. Its sockets live where its addresses are (origin or
- * target, lib/migrate.c); tr_relay_migrate() moves all of them to the
- * other host with TCP_REPAIR while the traffic goes on, and no netfilter
- * rule or route keeps the peers' segments from the originals meanwhile.
+ * target, lib/topo.c); tr_relay_migrate() moves all of them to the other
+ * host with TCP_REPAIR while the traffic goes on, and no netfilter rule or
+ * route keeps the peers' segments from the originals meanwhile.
  *
- * A migration: the receive queues are read empty, so that the streams
- * keep coming; every leg ("original") is put in repair mode and dumped
- * once, as migration tools do; the originals stay in repair mode while the
- * relay waits for the streams to reach the originals of the legs that
- * carried them (the window in which a kernel that does not freeze
- * acknowledges bytes the images do not have: they are lost); the addresses
- * move; the copies are restored (TCP_TIMESTAMP before connect()), the
- * routes switched, repair mode turned off on the copies, and only then are
- * the originals closed, silently, in repair mode.
+ * A migration follows passt's recipe (tcp.c, flow.c), with the relay's own
+ * steps around it:
+ * - the relay reads its receive queues empty, so that the streams keep
+ *   coming (its own step);
+ * - repair mode goes on for every socket first, then each is dumped once
+ *   (lib/repair.c, passt's order), TCP_TIMESTAMP included: it is not read
+ *   again later;
+ * - the originals stay in repair mode while the relay waits for the
+ *   streams to reach the originals of the legs that carried them (its own
+ *   step: the window in which a kernel that does not freeze acknowledges
+ *   bytes the images do not have, and they are lost);
+ * - the addresses move; each copy is restored in passt's order up to
+ *   TCP_REPAIR_WINDOW; the routes switch; repair mode goes off on the
+ *   copies and their unsent data is written;
+ * - the originals are not closed: they stay open in repair mode, as passt
+ *   keeps them by default since July 2025 so that late segments are
+ *   ignored rather than answered with a RST, until the relay stops or
+ *   comes back to their namespace (a new passt there: the kernel would not
+ *   let a copy connect with the four-tuple of a socket that still exists).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -82,14 +92,14 @@ static int sock_buffers(int fd)
 	return 0;
 }
 
-int tr_relay_start(struct tr_relay *r, struct tr_mig_topo *m, uint16_t port,
+int tr_relay_start(struct tr_relay *r, struct tr_topo *t, uint16_t port,
 		   uint16_t guest_port)
 {
 	struct sockaddr_storage svc;
 	int one = 1, err, i, j;
 
 	memset(r, 0, sizeof(*r));
-	r->m = m;
+	r->t = t;
 	r->guest_port = guest_port;
 	r->lfd = -1;
 	for (i = 0; i < TR_RELAY_CONNS; i++)
@@ -97,9 +107,8 @@ int tr_relay_start(struct tr_relay *r, struct tr_mig_topo *m, uint16_t port,
 			r->conn[i].fd[j] = -1;
 	r->progress_ms = tr_now_ms();
 
-	tr_addr(m->topo.family, TR_SERVICE, port, &svc);
-	r->lfd = tr_ns_socket(m->topo.ns[m->topo.service_in],
-			      m->topo.family,
+	tr_addr(t->family, TR_SERVICE, port, &svc);
+	r->lfd = tr_ns_socket(t->ns[t->service_in], t->family,
 			      SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (r->lfd < 0)
 		return r->lfd;
@@ -148,6 +157,9 @@ void tr_relay_stop(struct tr_relay *r)
 	if (r->lfd >= 0)
 		close(r->lfd);
 	r->lfd = -1;
+	for (i = 0; i < r->nstale; i++)
+		close(r->stale[i].fd);
+	r->nstale = 0;
 }
 
 static void do_accept(struct tr_relay *r)
@@ -181,10 +193,9 @@ static void do_accept(struct tr_relay *r)
 		}
 	}
 
-	tr_guest_addr(r->m->topo.family, TR_RELAY, 0, &self);
-	tr_guest_addr(r->m->topo.family, TR_GUEST, r->guest_port, &guest);
-	gfd = tr_ns_socket(r->m->topo.ns[r->m->topo.service_in],
-			   r->m->topo.family,
+	tr_addr(r->t->family, TR_RELAY, 0, &self);
+	tr_addr(r->t->family, TR_BACKEND, r->guest_port, &guest);
+	gfd = tr_ns_socket(r->t->ns[r->t->service_in], r->t->family,
 			   SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (gfd < 0) {
 		fail(r, "relay", "no socket for the guest leg");
@@ -403,11 +414,24 @@ static bool drain(struct tr_relay *r, struct tr_relay_conn *c, int leg)
 	return leg_read(r, c, leg);
 }
 
+/* Each leg of each connection in a migration */
 struct leg_image {
 	struct tr_dump d;
 	int64_t drops;			/* SK_MEMINFO_DROPS after the dump */
 	int copy;
+	bool stream;			/* the stream came in on it */
 };
+
+struct migration {
+	struct leg_image img[TR_RELAY_CONNS][TR_LEGS];
+	int n;				/* its number, from 1 */
+	enum tr_ns from, to;
+	int64_t start, t_dump, t_window, t_move, t_restore;
+};
+
+#define for_each_leg(r, i, leg)						\
+	for (i = 0; i < (r)->nconn; i++)				\
+		for (leg = 0; leg < TR_LEGS && !(r)->conn[i].done; leg++)
 
 /*
  * Did anything reach the original since its dump? 1 if it was dropped
@@ -428,232 +452,268 @@ static int arrived(int fd, const struct leg_image *im, uint32_t *acked)
 	return 0;
 }
 
-static int dump_leg(struct tr_relay *r, int fd, struct leg_image *im)
+/*
+ * Established connections only; their receive queues read empty, so that
+ * the window is open when the dump starts. The legs that carried at least
+ * a quarter of the busiest one's bytes since the last migration carry the
+ * stream: a connection's control chatter does not.
+ */
+static int prepare(struct tr_relay *r, struct migration *mig)
 {
-	bool changed;
-	int err;
+	uint64_t most = 0, moved;
+	struct tr_relay_conn *c;
+	int i, leg;
 
-	err = tr_dump_once(fd, &im->d, &changed);
-	/*
-	 * Repair mode stops no output: small-queue and loss-probe timers
-	 * would still send queued data the image has as unsent, and the
-	 * peer's ACKs of it would then be ACKs of unsent data to the copy,
-	 * dropped. With the send queue selected, it is only marked sent.
-	 */
-	err = err ?: tr_repair_queue(fd, TCP_SEND_QUEUE);
-	if (err)
-		return err;
-	r->dumps_changed += changed;
-	im->drops = tr_drops(fd);
-	im->copy = -1;
-	return im->drops < 0 ? (int)im->drops : 0;
+	for_each_leg(r, i, leg) {
+		c = &r->conn[i];
+		if (c->connecting || c->eof[0] || c->eof[1]) {
+			fail(r, "migration", "%d: connection %d is %s", mig->n,
+			     i, c->connecting ? "being set up" : "half-closed");
+			return -EBUSY;
+		}
+		if (c->bytes[leg] - c->mark[leg] > most)
+			most = c->bytes[leg] - c->mark[leg];
+		if (!drain(r, c, leg))
+			return -ECONNRESET;
+	}
+	for_each_leg(r, i, leg) {
+		c = &r->conn[i];
+		moved = c->bytes[leg] - c->mark[leg];
+		mig->img[i][leg].stream = moved >= 65536 && moved >= most / 4;
+	}
+	return 0;
+}
+
+/* passt: repair mode on for every socket first, then one dump each */
+static int dump_all(struct tr_relay *r, struct migration *mig)
+{
+	struct leg_image *im;
+	bool changed;
+	int i, leg, err;
+
+	for_each_leg(r, i, leg) {
+		err = tr_repair(r->conn[i].fd[leg], TCP_REPAIR_ON);
+		if (err)
+			goto fail;
+	}
+	for_each_leg(r, i, leg) {
+		im = &mig->img[i][leg];
+		err = tr_dump_frozen(r->conn[i].fd[leg], NULL, &im->d,
+				     &changed);
+		if (err)
+			goto fail;
+		im->d.passt = true;
+		r->dumps_changed += changed;
+		im->drops = tr_drops(r->conn[i].fd[leg]);
+		if (im->drops < 0) {
+			err = im->drops;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	fail(r, "migration", "%d: dump of connection %d, %s leg: %s", mig->n,
+	     i, leg_name[leg], strerror(-err));
+	return err;
+}
+
+static void acked_in_repair(struct tr_relay *r, const struct migration *mig,
+			    int i, int leg, uint32_t acked)
+{
+	r->acked_bytes += acked;
+	/* The bug: bytes the copy will never get */
+	tr_log("relay: migration %d: original %s/%d acked %u bytes in repair",
+	       mig->n, leg_name[leg], i, acked);
 }
 
 /*
  * The window: wait until the stream reaches each frozen original that
- * carried it, @legs of them, all within one bound.
+ * carried it, all within one bound; then count whatever else the other
+ * originals took meanwhile.
  */
-static void window(struct tr_relay *r, int (*legs)[TR_LEGS], int n,
-		   struct leg_image (*img)[TR_LEGS])
+static void window(struct tr_relay *r, struct migration *mig)
 {
 	int64_t deadline = tr_now_ms() + TR_ARRIVAL_TIMEOUT;
-	int got[TR_RELAY_CONNS * TR_LEGS] = {}, i, left = n;
+	int got[TR_RELAY_CONNS][TR_LEGS] = {}, i, leg, left;
 	uint32_t acked;
 
-	while (left && tr_now_ms() < deadline) {
-		for (i = 0; i < n; i++) {
-			int c = legs[i][0], leg = legs[i][1];
-
-			if (got[i])
+	do {
+		left = 0;
+		for_each_leg(r, i, leg) {
+			if (!mig->img[i][leg].stream || got[i][leg])
 				continue;
-			got[i] = arrived(r->conn[c].fd[leg], &img[c][leg],
-					 &acked);
-			if (!got[i])
+			got[i][leg] = arrived(r->conn[i].fd[leg],
+					      &mig->img[i][leg], &acked);
+			if (!got[i][leg]) {
+				left++;
 				continue;
-			left--;
-			r->exposed++;
-			if (got[i] == 2) {
-				r->acked_bytes += acked;
-				/* The bug: bytes the copy will never get */
-				tr_log("relay: migration %d: %s/%d acked %u bytes in repair",
-				       r->migrations + 1, leg_name[leg], c,
-				       acked);
 			}
+			r->exposed++;
+			if (got[i][leg] == 2)
+				acked_in_repair(r, mig, i, leg, acked);
 		}
 		if (left)
 			tr_msleep(1);
-	}
-	for (i = 0; i < n; i++) {
-		if (got[i])
+	} while (left && tr_now_ms() < deadline);
+
+	for_each_leg(r, i, leg) {
+		if (!mig->img[i][leg].stream) {
+			if (arrived(r->conn[i].fd[leg], &mig->img[i][leg],
+				    &acked) == 2)
+				acked_in_repair(r, mig, i, leg, acked);
+			continue;
+		}
+		if (got[i][leg])
 			continue;
 		r->unexposed++;
 		tr_log("relay: migration %d: nothing reached original %s/%d in %d ms",
-		       r->migrations + 1, leg_name[legs[i][1]], legs[i][0],
-		       TR_ARRIVAL_TIMEOUT);
+		       mig->n, leg_name[leg], i, TR_ARRIVAL_TIMEOUT);
 	}
+}
+
+/* Kept originals where the copies go: that passt instance has ended */
+static void close_stale(struct tr_relay *r, enum tr_ns ns)
+{
+	int i, n = 0;
+
+	for (i = 0; i < r->nstale; i++) {
+		if (r->stale[i].ns == ns)
+			close(r->stale[i].fd);
+		else
+			r->stale[n++] = r->stale[i];
+	}
+	r->nstale = n;
+}
+
+/* passt's order up to TCP_REPAIR_WINDOW, from the image of the dump */
+static int restore_all(struct tr_relay *r, struct migration *mig)
+{
+	struct leg_image *im;
+	int i, leg, err = 0;
+
+	close_stale(r, mig->to);
+	for_each_leg(r, i, leg) {
+		im = &mig->img[i][leg];
+		im->copy = tr_restore_sock(r->t->ns[mig->to], &im->d);
+		err = im->copy < 0 ? im->copy :
+				     tr_restore_window(im->copy, &im->d);
+		if (err) {
+			fail(r, "migration", "%d: restore: %s", mig->n,
+			     strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* passt: TCP_REPAIR_OFF, then the data that was never sent */
+static int go_live(struct tr_relay *r, struct migration *mig)
+{
+	struct leg_image *im;
+	int i, leg, err = 0;
+
+	for_each_leg(r, i, leg) {
+		im = &mig->img[i][leg];
+		err = tr_repair(im->copy, TCP_REPAIR_OFF);
+		err = err ?: tr_restore_unsent(im->copy, &im->d);
+		err = err ?: sock_setup(im->copy);
+		if (err) {
+			fail(r, "migration", "%d: copies going live: %s",
+			     mig->n, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* The copies carry the connections; the originals stay in repair mode */
+static void hand_over(struct tr_relay *r, struct migration *mig)
+{
+	struct tr_relay_stale *st;
+	int i, leg;
+
+	for_each_leg(r, i, leg) {
+		st = &r->stale[r->nstale++];
+		st->fd = r->conn[i].fd[leg];
+		st->ns = mig->from;
+		r->conn[i].fd[leg] = mig->img[i][leg].copy;
+		mig->img[i][leg].copy = -1;
+		r->conn[i].mark[leg] = r->conn[i].bytes[leg];
+	}
+}
+
+static void log_times(struct tr_relay *r, const struct migration *mig)
+{
+	tr_log("relay: migration %d to %s: %lld ms (dump %lld, window %lld,",
+	       mig->n, mig->to == TR_TARGET ? "target" : "origin",
+	       (long long)(r->progress_ms - mig->start),
+	       (long long)(mig->t_dump - mig->start),
+	       (long long)(mig->t_window - mig->t_dump));
+	tr_log("relay:   addresses %lld, restore %lld, routes and live %lld)",
+	       (long long)(mig->t_move - mig->t_window),
+	       (long long)(mig->t_restore - mig->t_move),
+	       (long long)(r->progress_ms - mig->t_restore));
 }
 
 int tr_relay_migrate(struct tr_relay *r)
 {
-	struct leg_image img[TR_RELAY_CONNS][TR_LEGS] = {};
-	enum tr_ns to = tr_mig_topo_other(r->m);
-	int legs[TR_RELAY_CONNS * TR_LEGS][TR_LEGS], nlegs = 0;
-	int64_t start = tr_now_ms(), t_dump, t_window, t_move, t_restore;
-	int i, leg, err = 0, n = r->migrations + 1;
-	struct tr_relay_conn *c;
-	uint64_t most = 0, moved;
+	struct migration *mig;
+	int i, leg, err;
 
-	for (i = 0; i < r->nconn; i++)
+	mig = calloc(1, sizeof(*mig));
+	if (!mig) {
+		fail(r, "relay", "out of memory");
+		return -ENOMEM;
+	}
+	mig->n = r->migrations + 1;
+	mig->from = r->t->service_in;
+	mig->to = tr_topo_other(r->t);
+	mig->start = tr_now_ms();
+	for (i = 0; i < TR_RELAY_CONNS; i++)
 		for (leg = 0; leg < TR_LEGS; leg++)
-			img[i][leg].copy = -1;
+			mig->img[i][leg].copy = -1;
 
-	/* Empty receive queues: the window is open when the dump starts */
-	for (i = 0; i < r->nconn; i++) {
-		c = &r->conn[i];
-		if (c->done)
-			continue;
-		if (c->connecting || c->eof[0] || c->eof[1]) {
-			fail(r, "migration", "%d: connection %d is %s", n, i,
-			     c->connecting ? "being set up" : "half-closed");
-			return -EBUSY;
-		}
-		for (leg = 0; leg < TR_LEGS; leg++) {
-			if (c->bytes[leg] - c->mark[leg] > most)
-				most = c->bytes[leg] - c->mark[leg];
-			if (!drain(r, c, leg))
-				return -ECONNRESET;
-		}
-	}
-	/* The legs the stream came in on: a connection's control chatter not */
-	for (i = 0; i < r->nconn; i++) {
-		c = &r->conn[i];
-		for (leg = 0; leg < TR_LEGS && !c->done; leg++) {
-			moved = c->bytes[leg] - c->mark[leg];
-			if (moved >= 65536 && moved >= most / 4) {
-				legs[nlegs][0] = i;
-				legs[nlegs++][1] = leg;
-			}
-		}
-	}
-
-	for (i = 0; i < r->nconn && !err; i++) {
-		c = &r->conn[i];
-		for (leg = 0; leg < TR_LEGS && !c->done && !err; leg++) {
-			err = dump_leg(r, c->fd[leg], &img[i][leg]);
-			if (err)
-				fail(r, "migration",
-				     "%d: dump of connection %d, %s leg: %s",
-				     n, i, leg_name[leg], strerror(-err));
-		}
-	}
+	err = prepare(r, mig);
+	err = err ?: dump_all(r, mig);
 	if (err)
 		goto out;
-	t_dump = tr_now_ms();
+	mig->t_dump = tr_now_ms();
+	window(r, mig);
+	mig->t_window = tr_now_ms();
 
-	window(r, legs, nlegs, img);
-	/* Whatever else the originals took meanwhile */
-	for (i = 0; i < r->nconn; i++) {
-		c = &r->conn[i];
-		for (leg = 0; leg < TR_LEGS && !c->done; leg++) {
-			uint32_t acked;
-			int j;
-
-			for (j = 0; j < nlegs; j++)
-				if (legs[j][0] == i && legs[j][1] == leg)
-					break;
-			if (j < nlegs ||
-			    arrived(c->fd[leg], &img[i][leg], &acked) != 2)
-				continue;
-			r->acked_bytes += acked;
-			tr_log("relay: migration %d: original %s/%d acked %u bytes in repair",
-			       n, leg_name[leg], i, acked);
-		}
-	}
-	t_window = tr_now_ms();
-
-	err = tr_mig_topo_move(r->m);
+	err = tr_topo_move(r->t);
 	if (err) {
-		fail(r, "migration", "%d: moving the addresses: %s", n,
+		fail(r, "migration", "%d: moving the addresses: %s", mig->n,
 		     strerror(-err));
 		goto out;
 	}
-	t_move = tr_now_ms();
-	for (i = 0; i < r->nconn && !err; i++) {
-		c = &r->conn[i];
-		for (leg = 0; leg < TR_LEGS && !c->done && !err; leg++) {
-			struct leg_image *im = &img[i][leg];
-			socklen_t len = sizeof(im->d.tsval);
-
-			/*
-			 * The original's clock went on, and its retransmissions
-			 * carried it to the peer: the copy's timestamps go on
-			 * from there, not from the dump, or the peer's PAWS
-			 * check drops them until they catch up.
-			 */
-			if (getsockopt(c->fd[leg], SOL_TCP, TCP_TIMESTAMP,
-				       &im->d.tsval, &len))
-				err = -errno;
-			im->copy = err ? err :
-				   tr_restore_sock(r->m->topo.ns[to], &im->d);
-			err = im->copy < 0 ? im->copy :
-					     tr_restore_window(im->copy, &im->d);
-		}
-	}
-	if (err) {
-		fail(r, "migration", "%d: restore: %s", n, strerror(-err));
+	mig->t_move = tr_now_ms();
+	err = restore_all(r, mig);
+	if (err)
 		goto out;
-	}
-	t_restore = tr_now_ms();
-	err = tr_mig_topo_switch(r->m);
+	mig->t_restore = tr_now_ms();
+	err = tr_topo_switch(r->t);
 	if (err) {
-		fail(r, "migration", "%d: switching the routes: %s", n,
+		fail(r, "migration", "%d: switching the routes: %s", mig->n,
 		     strerror(-err));
 		goto out;
 	}
-	for (i = 0; i < r->nconn && !err; i++) {
-		c = &r->conn[i];
-		for (leg = 0; leg < TR_LEGS && !c->done && !err; leg++) {
-			struct leg_image *im = &img[i][leg];
-
-			err = tr_repair(im->copy, TCP_REPAIR_OFF);
-			err = err ?: tr_restore_unsent(im->copy, &im->d);
-			err = err ?: sock_setup(im->copy);
-		}
-	}
-	if (err) {
-		fail(r, "migration", "%d: copies going live: %s", n,
-		     strerror(-err));
+	err = go_live(r, mig);
+	if (err)
 		goto out;
-	}
-
-	/* The copies are live: close the originals, still in repair mode */
-	for (i = 0; i < r->nconn; i++) {
-		c = &r->conn[i];
-		for (leg = 0; leg < TR_LEGS && !c->done; leg++) {
-			close(c->fd[leg]);
-			c->fd[leg] = img[i][leg].copy;
-			img[i][leg].copy = -1;
-			c->mark[leg] = c->bytes[leg];
-		}
-	}
+	hand_over(r, mig);
 	r->migrations++;
 	r->progress_ms = tr_now_ms();
-	tr_log("relay: migration %d to %s: %lld ms (dump %lld, window %lld,",
-	       n, to == TR_TARGET ? "target" : "origin",
-	       (long long)(r->progress_ms - start),
-	       (long long)(t_dump - start), (long long)(t_window - t_dump));
-	tr_log("relay:   addresses %lld, restore %lld, routes and live %lld)",
-	       (long long)(t_move - t_window),
-	       (long long)(t_restore - t_move),
-	       (long long)(r->progress_ms - t_restore));
+	log_times(r, mig);
 out:
-	for (i = 0; i < r->nconn; i++) {
+	for (i = 0; i < TR_RELAY_CONNS; i++) {
 		for (leg = 0; leg < TR_LEGS; leg++) {
-			if (img[i][leg].copy >= 0)
-				close(img[i][leg].copy);
-			tr_dump_free(&img[i][leg].d);
+			if (mig->img[i][leg].copy >= 0)
+				close(mig->img[i][leg].copy);
+			tr_dump_free(&mig->img[i][leg].d);
 		}
 	}
+	free(mig);
 	return err;
 }
 
@@ -685,4 +745,81 @@ void tr_relay_log_state(const struct tr_relay *r)
 			       ti.tcpi_rcv_space);
 		}
 	}
+}
+
+void tr_verdict_set(struct tr_verdict *v, const char *reason,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (v->reason[0])
+		return;
+	snprintf(v->reason, sizeof(v->reason), "%s", reason);
+	va_start(ap, fmt);
+	vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
+	va_end(ap);
+}
+
+void tr_relay_verdict(const struct tr_relay *r, struct tr_verdict *v)
+{
+	if (r->reason[0])
+		tr_verdict_set(v, r->reason, "%s", r->error);
+}
+
+void tr_relay_check(const struct tr_relay *r, int want, struct tr_verdict *v)
+{
+	if (r->migrations != want)
+		tr_verdict_set(v, "migration", "%d of %d migrations completed",
+			       r->migrations, want);
+	else if (r->unexposed)
+		tr_verdict_set(v, "migration",
+			       "in %d windows nothing reached the original: not tested",
+			       r->unexposed);
+	else if (r->dumps_changed)
+		tr_verdict_set(v, "migration",
+			       "%d sockets changed in repair mode while dumped",
+			       r->dumps_changed);
+}
+
+bool tr_relay_due(const struct tr_relay *r, int want, uint64_t done,
+		  uint64_t total)
+{
+	return r->migrations < want &&
+	       done >= (r->migrations + 1) * (total / (want + 2));
+}
+
+void tr_relay_report(const struct tr_relay *r, int want,
+		     const struct tr_verdict *v)
+{
+	tr_log("%d of %d migrations; stream at originals in repair: %d times, missed %d",
+	       r->migrations, want, r->exposed, r->unexposed);
+	tr_log("originals acknowledged %llu bytes in repair mode, %d changed while dumped",
+	       (unsigned long long)r->acked_bytes, r->dumps_changed);
+	if (v->reason[0])
+		tr_log("FAIL: %s: %s", v->reason, v->detail);
+}
+
+int tr_mig_init(struct tr_mig *m, int family)
+{
+	int err;
+
+	m->relay_on = false;
+	err = tr_topo_init(&m->topo, family, TR_TOPO_GUEST);
+	if (err)
+		return err;
+	err = tr_relay_start(&m->relay, &m->topo, TR_MIG_PORT, TR_MIG_PORT);
+	if (err) {
+		tr_topo_fini(&m->topo);
+		return err;
+	}
+	m->relay_on = true;
+	return 0;
+}
+
+void tr_mig_fini(struct tr_mig *m)
+{
+	if (m->relay_on)
+		tr_relay_stop(&m->relay);
+	m->relay_on = false;
+	tr_topo_fini(&m->topo);
 }

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Dump a TCP socket in repair mode and rebuild it elsewhere.
+ * Dump a TCP socket in repair mode and rebuild it elsewhere: the one dump
+ * and the one restore of the tests and the benchmarks.
  *
- * The restore order is the one that lets the kernel tell a socket being
- * rebuilt from a live one: TCP_TIMESTAMP is set before connect() (so no
- * segment ever carries an unshifted TSval), and the window is restored
- * before repair mode is left.
+ * Both follow passt's order (tcp.c: tcp_flow_migrate_source_ext(),
+ * tcp_flow_repair_socket(), tcp_flow_migrate_target_ext()), a migration
+ * tool in daily use. It is also the order that lets the kernel tell a
+ * socket being rebuilt from a live one: TCP_TIMESTAMP is set before
+ * connect() (so no segment ever carries an unshifted TSval), and the
+ * window is restored before repair mode is left.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -24,40 +27,31 @@
 #define TR_TCPOPT_SACK_PERM	4
 #define TR_TCPOPT_TIMESTAMP	8
 
-static int setsockopt_int(int fd, int level, int name, int val,
-			  const char *what)
+uint32_t tr_dump_snd_una(const struct tr_dump *d)
 {
-	if (setsockopt(fd, level, name, &val, sizeof(val))) {
-		int err = -errno;
-
-		tr_log("setsockopt(%s, %d): %s", what, val, strerror(errno));
-		return err;
-	}
-	return 0;
+	return d->snd_seq - d->sndq_len;
 }
 
-static int getsockopt_int(int fd, int level, int name, int *val,
-			  const char *what)
+uint32_t tr_dump_sndq_data(const struct tr_dump *d)
 {
-	socklen_t len = sizeof(*val);
+	return d->sndq_len - d->fin_queued;
+}
 
-	if (getsockopt(fd, level, name, val, &len)) {
-		int err = -errno;
-
-		tr_log("getsockopt(%s): %s", what, strerror(errno));
-		return err;
-	}
-	return 0;
+uint32_t tr_dump_unsent_data(const struct tr_dump *d)
+{
+	/* The FIN is last in the queue: if anything is unsent, it is too */
+	return d->unsent_len && d->fin_queued ? d->unsent_len - 1 :
+						d->unsent_len;
 }
 
 int tr_repair(int fd, int mode)
 {
-	return setsockopt_int(fd, SOL_TCP, TCP_REPAIR, mode, "TCP_REPAIR");
+	return tr_setsockopt(fd, SOL_TCP, TCP_REPAIR, mode, "TCP_REPAIR");
 }
 
 int tr_repair_queue(int fd, int queue)
 {
-	return setsockopt_int(fd, SOL_TCP, TCP_REPAIR_QUEUE, queue,
+	return tr_setsockopt(fd, SOL_TCP, TCP_REPAIR_QUEUE, queue,
 			      "TCP_REPAIR_QUEUE");
 }
 
@@ -66,7 +60,7 @@ int tr_queue_seq(int fd, int queue, uint32_t *seq)
 	int err, val;
 
 	err = tr_repair_queue(fd, queue);
-	err = err ?: getsockopt_int(fd, SOL_TCP, TCP_QUEUE_SEQ, &val,
+	err = err ?: tr_getsockopt(fd, SOL_TCP, TCP_QUEUE_SEQ, &val,
 				    "TCP_QUEUE_SEQ");
 	if (!err)
 		*seq = val;
@@ -109,22 +103,12 @@ static int peek_queue(int fd, uint32_t len, char **out, const char *name)
 	return 0;
 }
 
-static int dump_queues(int fd, struct tr_dump *d)
+/* The queue, its length(s) and its sequence, in passt's order */
+static int dump_sndq(int fd, struct tr_dump *d)
 {
-	int err, inq, outq, nsd;
+	int err, outq, nsd;
 
-	err = tr_queue_seq(fd, TCP_RECV_QUEUE, &d->rcv_seq);
-	if (err)
-		return err;
-	inq = tr_inq(fd);
-	if (inq < 0)
-		return inq;
-	d->rcvq_len = inq;
-	err = peek_queue(fd, d->rcvq_len, &d->rcvq, "receive");
-	if (err)
-		return err;
-
-	err = tr_queue_seq(fd, TCP_SEND_QUEUE, &d->snd_seq);
+	err = tr_repair_queue(fd, TCP_SEND_QUEUE);
 	if (err)
 		return err;
 	outq = tr_outq(fd);
@@ -137,7 +121,23 @@ static int dump_queues(int fd, struct tr_dump *d)
 	d->fin_queued = outq && (1 << d->state) & (1 << TR_FIN_WAIT1 |
 						   1 << TR_CLOSING |
 						   1 << TR_LAST_ACK);
-	return peek_queue(fd, tr_dump_sndq_data(d), &d->sndq, "send");
+	err = peek_queue(fd, tr_dump_sndq_data(d), &d->sndq, "send");
+	return err ?: tr_queue_seq(fd, TCP_SEND_QUEUE, &d->snd_seq);
+}
+
+static int dump_rcvq(int fd, struct tr_dump *d)
+{
+	int err, inq;
+
+	err = tr_repair_queue(fd, TCP_RECV_QUEUE);
+	if (err)
+		return err;
+	inq = tr_inq(fd);
+	if (inq < 0)
+		return inq;
+	d->rcvq_len = inq;
+	err = peek_queue(fd, d->rcvq_len, &d->rcvq, "receive");
+	return err ?: tr_queue_seq(fd, TCP_RECV_QUEUE, &d->rcv_seq);
 }
 
 void tr_dump_free(struct tr_dump *d)
@@ -148,15 +148,11 @@ void tr_dump_free(struct tr_dump *d)
 	d->rcvq = NULL;
 }
 
-static int dump(int fd, const struct sockaddr_storage *peer,
-		struct tr_dump *d, bool *changed)
+static int dump_addrs(int fd, const struct sockaddr_storage *peer,
+		      struct tr_dump *d)
 {
 	socklen_t len = sizeof(d->self);
-	uint32_t rcv_seq, snd_seq;
-	struct tcp_info ti;
-	int err, val;
 
-	memset(d, 0, sizeof(*d));
 	if (getsockname(fd, (struct sockaddr *)&d->self, &len)) {
 		tr_log("getsockname(): %s", strerror(errno));
 		return -errno;
@@ -171,12 +167,37 @@ static int dump(int fd, const struct sockaddr_storage *peer,
 		d->peer = *peer;
 	}
 	d->family = d->self.ss_family;
+	return 0;
+}
 
-	err = tr_repair(fd, TCP_REPAIR_ON);
+/* A socket still moving under us gives an inconsistent image */
+static int dump_moved(int fd, const struct tr_dump *d, bool *moved)
+{
+	uint32_t rcv_seq, snd_seq;
+	int err;
+
+	err = tr_queue_seq(fd, TCP_RECV_QUEUE, &rcv_seq);
+	err = err ?: tr_queue_seq(fd, TCP_SEND_QUEUE, &snd_seq);
 	if (err)
 		return err;
+	*moved = rcv_seq != d->rcv_seq || snd_seq != d->snd_seq ||
+		 tr_inq(fd) != (int)d->rcvq_len ||
+		 tr_outq(fd) != (int)d->sndq_len;
+	return 0;
+}
 
-	err = tr_tcp_info(fd, &ti);
+int tr_dump_frozen(int fd, const struct sockaddr_storage *peer,
+		   struct tr_dump *d, bool *changed)
+{
+	struct tcp_info ti;
+	bool moved;
+	int err, val;
+
+	memset(d, 0, sizeof(*d));
+	if (changed)
+		*changed = false;
+	err = dump_addrs(fd, peer, d);
+	err = err ?: tr_tcp_info(fd, &ti);
 	if (err)
 		return err;
 	d->state = ti.tcpi_state;
@@ -184,43 +205,33 @@ static int dump(int fd, const struct sockaddr_storage *peer,
 	d->snd_wscale = ti.tcpi_snd_wscale;
 	d->rcv_wscale = ti.tcpi_rcv_wscale;
 
-	err = dump_queues(fd, d);
-	if (err)
-		goto fail;
-
 	/* In repair mode TCP_MAXSEG reports the MSS clamp */
-	err = getsockopt_int(fd, SOL_TCP, TCP_MAXSEG, &val, "TCP_MAXSEG");
+	err = tr_getsockopt(fd, SOL_TCP, TCP_MAXSEG, &val, "TCP_MAXSEG");
 	if (err)
 		goto fail;
 	d->mss = val;
-	err = getsockopt_int(fd, SOL_TCP, TCP_TIMESTAMP, &val,
-			     "TCP_TIMESTAMP");
+	err = tr_getsockopt(fd, SOL_TCP, TCP_TIMESTAMP, &val, "TCP_TIMESTAMP");
 	if (err)
 		goto fail;
 	d->tsval = val;
 	err = tr_window_get(fd, &d->wnd);
-	err = err ?: getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, &d->sndbuf,
-				    "SO_SNDBUF");
-	err = err ?: getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, &d->rcvbuf,
-				    "SO_RCVBUF");
+	err = err ?: dump_sndq(fd, d);
+	err = err ?: dump_rcvq(fd, d);
+	/* Not part of passt's image: CRIU's, for the restored buffers */
+	err = err ?: tr_getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &d->sndbuf,
+				   "SO_SNDBUF");
+	err = err ?: tr_getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &d->rcvbuf,
+				   "SO_RCVBUF");
+	err = err ?: dump_moved(fd, d, &moved);
 	if (err)
 		goto fail;
-
-	/* A socket still moving under us would give an inconsistent image */
-	err = tr_queue_seq(fd, TCP_RECV_QUEUE, &rcv_seq);
-	err = err ?: tr_queue_seq(fd, TCP_SEND_QUEUE, &snd_seq);
-	if (err)
-		goto fail;
-	if (rcv_seq != d->rcv_seq || snd_seq != d->snd_seq ||
-	    tr_inq(fd) != (int)d->rcvq_len ||
-	    tr_outq(fd) != (int)d->sndq_len) {
-		if (changed) {
-			*changed = true;
-		} else {
+	if (moved) {
+		if (!changed) {
 			tr_log("the socket changed while it was dumped");
 			err = -EAGAIN;
 			goto fail;
 		}
+		*changed = true;
 	}
 	err = tr_repair_queue(fd, TCP_NO_QUEUE);
 	if (err)
@@ -235,18 +246,24 @@ fail:
 int tr_dump_peer(int fd, const struct sockaddr_storage *peer,
 		 struct tr_dump *d)
 {
-	return dump(fd, peer, d, NULL);
+	int reuse, err;
+
+	/* Repair mode forces it: read the application's value first */
+	reuse = tr_sockopt_get(fd, SOL_SOCKET, SO_REUSEADDR);
+	if (reuse < 0) {
+		tr_log("getsockopt(SO_REUSEADDR): %s", strerror(-reuse));
+		return reuse;
+	}
+	err = tr_repair(fd, TCP_REPAIR_ON);
+	err = err ?: tr_dump_frozen(fd, peer, d, NULL);
+	if (!err)
+		d->reuseaddr = reuse;
+	return err;
 }
 
 int tr_dump(int fd, struct tr_dump *d)
 {
 	return tr_dump_peer(fd, NULL, d);
-}
-
-int tr_dump_once(int fd, struct tr_dump *d, bool *changed)
-{
-	*changed = false;
-	return dump(fd, NULL, d, changed);
 }
 
 /* Write @len bytes into the queue selected with TCP_REPAIR_QUEUE. */
@@ -280,7 +297,7 @@ static int set_buffer(int fd, int force, int name, int val, const char *what)
 {
 	if (!setsockopt(fd, SOL_SOCKET, force, &val, sizeof(val)))
 		return 0;
-	return setsockopt_int(fd, SOL_SOCKET, name, val, what);
+	return tr_setsockopt(fd, SOL_SOCKET, name, val, what);
 }
 
 /* Room for the queues even if the original buffer had been autotuned. */
@@ -288,7 +305,7 @@ static int restore_buffers(int fd, const struct tr_dump *d)
 {
 	int cur, want, err;
 
-	err = getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, &cur, "SO_SNDBUF");
+	err = tr_getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cur, "SO_SNDBUF");
 	want = d->sndbuf > (int)(4 * d->sndq_len) ? d->sndbuf :
 						    (int)(4 * d->sndq_len);
 	if (!err && want > cur)
@@ -296,7 +313,7 @@ static int restore_buffers(int fd, const struct tr_dump *d)
 				 "SO_SNDBUF");
 	if (err)
 		return err;
-	err = getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, &cur, "SO_RCVBUF");
+	err = tr_getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cur, "SO_RCVBUF");
 	want = d->rcvbuf > (int)(4 * d->rcvq_len) ? d->rcvbuf :
 						    (int)(4 * d->rcvq_len);
 	if (!err && want > cur)
@@ -368,35 +385,48 @@ int tr_restore_sock(int ns, const struct tr_dump *d)
 	if (fd < 0)
 		return fd;
 	err = restore_buffers(fd, d);
+	/* passt sets it on every socket it restores; CRIU restores it */
+	if (!err && (d->reuseaddr || d->passt))
+		err = tr_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1,
+				    "SO_REUSEADDR");
 	err = err ?: tr_repair(fd, TCP_REPAIR_ON);
-	err = err ?: tr_repair_queue(fd, TCP_RECV_QUEUE);
-	err = err ?: setsockopt_int(fd, SOL_TCP, TCP_QUEUE_SEQ,
-				    d->rcv_seq - d->rcvq_len,
-				    "TCP_QUEUE_SEQ, receive queue");
-	err = err ?: tr_repair_queue(fd, TCP_SEND_QUEUE);
-	err = err ?: setsockopt_int(fd, SOL_TCP, TCP_QUEUE_SEQ,
-				    tr_dump_snd_una(d),
-				    "TCP_QUEUE_SEQ, send queue");
+	err = err ?: bind_self(fd, d);
 	/* Before connect(): every segment from now on carries the offset */
-	err = err ?: setsockopt_int(fd, SOL_TCP, TCP_TIMESTAMP, d->tsval,
-				    "TCP_TIMESTAMP");
-	if (err)
-		goto fail;
-
-	err = bind_self(fd, d);
+	err = err ?: tr_setsockopt(fd, SOL_TCP, TCP_TIMESTAMP, d->tsval,
+				   "TCP_TIMESTAMP");
+	err = err ?: tr_repair_queue(fd, TCP_SEND_QUEUE);
+	err = err ?: tr_setsockopt(fd, SOL_TCP, TCP_QUEUE_SEQ,
+				   tr_dump_snd_una(d),
+				   "TCP_QUEUE_SEQ, send queue");
+	err = err ?: tr_repair_queue(fd, TCP_RECV_QUEUE);
+	err = err ?: tr_setsockopt(fd, SOL_TCP, TCP_QUEUE_SEQ,
+				   d->rcv_seq - d->rcvq_len,
+				   "TCP_QUEUE_SEQ, receive queue");
 	/* In repair mode connect() sends nothing: ESTABLISHED at once */
 	err = err ?: connect_peer(fd, d);
 	if (err)
 		goto fail;
-	err = restore_options(fd, d);
-	if (err)
-		goto fail;
 
-	/* What was sent goes back as sent: it is not transmitted now */
-	err = tr_repair_queue(fd, TCP_SEND_QUEUE);
-	err = err ?: write_queue(fd, d->sndq, sent, "send");
-	err = err ?: tr_repair_queue(fd, TCP_RECV_QUEUE);
-	err = err ?: write_queue(fd, d->rcvq, d->rcvq_len, "receive");
+	/*
+	 * What was sent goes back as sent: it is not transmitted now. The
+	 * queues written before the options (passt) are cut to the MSS of a
+	 * connection without them: the copy sends the unacknowledged part
+	 * again only when its retransmission timer fires, after the 3 s of
+	 * a connection without an RTT sample; written after, SACK recovery
+	 * resends it at once.
+	 */
+	if (d->passt) {
+		err = write_queue(fd, d->rcvq, d->rcvq_len, "receive");
+		err = err ?: tr_repair_queue(fd, TCP_SEND_QUEUE);
+		err = err ?: write_queue(fd, d->sndq, sent, "send");
+		err = err ?: restore_options(fd, d);
+	} else {
+		err = restore_options(fd, d);
+		err = err ?: tr_repair_queue(fd, TCP_SEND_QUEUE);
+		err = err ?: write_queue(fd, d->sndq, sent, "send");
+		err = err ?: tr_repair_queue(fd, TCP_RECV_QUEUE);
+		err = err ?: write_queue(fd, d->rcvq, d->rcvq_len, "receive");
+	}
 	err = err ?: tr_repair_queue(fd, TCP_NO_QUEUE);
 	if (err)
 		goto fail;
@@ -475,7 +505,7 @@ int tr_restore_syn_sent(int ns, const struct tr_dump *d)
 	err = tr_repair(fd, TCP_REPAIR_ON);
 	err = err ?: tr_repair_queue(fd, TCP_SEND_QUEUE);
 	/* write_seq is one past the SYN: the SYN goes out with the old ISN */
-	err = err ?: setsockopt_int(fd, SOL_TCP, TCP_QUEUE_SEQ, d->snd_seq - 1,
+	err = err ?: tr_setsockopt(fd, SOL_TCP, TCP_QUEUE_SEQ, d->snd_seq - 1,
 				    "TCP_QUEUE_SEQ, send queue");
 	if (err)
 		goto fail;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Connections between the namespaces, socket state getters, bounded waits
- * and byte-exact data transfer.
+ * Connections, socket state getters, bounded waits and byte-exact data
+ * transfer.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -9,154 +9,101 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/sockios.h>
 
 #include "tcp_repair.h"
 
-/* Diagnostics go to stderr, like TH_LOG(): stdout may be lost on _exit(). */
-void tr_log(const char *fmt, ...)
+int tr_listen(int ns, const struct sockaddr_storage *addr, int reuse)
 {
-	char buf[512];
-	va_list ap;
+	int fd, err;
 
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "# %s\n", buf);
-}
-
-int64_t tr_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-/* Polling interval of the bounded waits, never a synchronisation. */
-void tr_msleep(int ms)
-{
-	struct timespec ts = {
-		.tv_sec = ms / 1000,
-		.tv_nsec = (ms % 1000) * 1000000L,
-	};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-static int poll_one(int fd, short events, int64_t deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int64_t left;
-	int ret;
-
-	for (;;) {
-		left = deadline - tr_now_ms();
-		if (left < 0)
-			left = 0;
-		ret = poll(&pfd, 1, left);
-		if (ret < 0 && errno == EINTR)
-			continue;
-		if (ret < 0)
-			return -errno;
-		return ret ? 0 : -ETIMEDOUT;
+	fd = tr_ns_socket(ns, addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fd;
+	err = reuse < 0 ? 0 : tr_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR,
+					    reuse, "SO_REUSEADDR");
+	if (!err && (bind(fd, (struct sockaddr *)addr, tr_addr_len(addr)) ||
+		     listen(fd, 8))) {
+		err = -errno;
+		tr_log("listening on %s: %s", tr_addr_str(addr),
+		       strerror(errno));
 	}
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
-static int set_nodelay(int fd)
+static int set_flags(int fd, unsigned int flags)
 {
-	int one = 1;
+	int fl = fcntl(fd, F_GETFL);
 
-	if (setsockopt(fd, SOL_TCP, TCP_NODELAY, &one, sizeof(one)))
+	if (fl < 0 ||
+	    fcntl(fd, F_SETFL, flags & TR_NONBLOCK ? fl | O_NONBLOCK :
+						     fl & ~O_NONBLOCK))
 		return -errno;
+	if (flags & TR_NODELAY)
+		return tr_setsockopt(fd, SOL_TCP, TCP_NODELAY, 1,
+				     "TCP_NODELAY");
 	return 0;
 }
 
-/*
- * The peer connects from its address to the service address in @server.
- * Both sockets are non-blocking with TCP_NODELAY; the listener is gone.
- */
-int tr_connect_pair(struct tr_topo *t, enum tr_ns server, int *peer_fd,
-		    int *server_fd)
+int tr_connect_to(int lfd, int ns, const struct sockaddr_storage *src,
+		  unsigned int flags, int *cfd, int *afd)
 {
 	int64_t deadline = tr_now_ms() + TR_SETUP_TIMEOUT;
-	struct sockaddr_storage svc, cli;
-	int lfd, cfd = -1, afd = -1, err;
-	socklen_t len = sizeof(svc);
-	int soerr = 0;
+	int c = -1, a = -1, err;
+	struct sockaddr_storage dst;
+	socklen_t len = sizeof(dst);
 
-	tr_topo_addr(t, TR_SERVICE, 0, &svc);
-	tr_topo_addr(t, TR_CLIENT, 0, &cli);
-
-	lfd = tr_ns_socket(t->ns[server], tr_topo_sock_family(t),
-			   SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (lfd < 0)
-		return lfd;
-	if (bind(lfd, (struct sockaddr *)&svc, tr_addr_len(&svc)) ||
-	    listen(lfd, 1) ||
-	    getsockname(lfd, (struct sockaddr *)&svc, &len)) {
-		err = -errno;
-		tr_log("listening on %s: %s", tr_addr_str(&svc),
-		       strerror(errno));
-		goto out;
-	}
-
-	cfd = tr_ns_socket(t->ns[TR_PEER], tr_topo_sock_family(t),
-			   SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (cfd < 0) {
-		err = cfd;
-		goto out;
-	}
-	if (bind(cfd, (struct sockaddr *)&cli, tr_addr_len(&cli)) ||
-	    (connect(cfd, (struct sockaddr *)&svc, tr_addr_len(&svc)) &&
+	if (getsockname(lfd, (struct sockaddr *)&dst, &len))
+		return -errno;
+	c = tr_ns_socket(ns, dst.ss_family,
+			 SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c < 0)
+		return c;
+	if ((src && bind(c, (struct sockaddr *)src, tr_addr_len(src))) ||
+	    (connect(c, (struct sockaddr *)&dst, tr_addr_len(&dst)) &&
 	     errno != EINPROGRESS)) {
 		err = -errno;
-		tr_log("connecting to %s: %s", tr_addr_str(&svc),
+		tr_log("connecting to %s: %s", tr_addr_str(&dst),
 		       strerror(errno));
 		goto out;
 	}
-
-	err = poll_one(lfd, POLLIN, deadline);
+	err = tr_poll(lfd, POLLIN, deadline);
 	if (!err) {
-		afd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (afd < 0)
+		a = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (a < 0)
 			err = -errno;
 	}
-	if (!err)
-		err = poll_one(cfd, POLLOUT, deadline);
-	len = sizeof(soerr);
-	if (!err && getsockopt(cfd, SOL_SOCKET, SO_ERROR, &soerr, &len))
-		err = -errno;
-	if (!err && soerr)
-		err = -soerr;
+	err = err ?: tr_poll(c, POLLOUT, deadline);
+	if (!err) {
+		err = tr_sock_error(c);
+		err = err > 0 ? -err : err;
+	}
 	if (err) {
 		tr_log("connection to %s not established: %s",
-		       tr_addr_str(&svc), strerror(-err));
+		       tr_addr_str(&dst), strerror(-err));
 		goto out;
 	}
-	err = set_nodelay(cfd);
-	err = err ?: set_nodelay(afd);
+	err = set_flags(c, flags);
+	err = err ?: set_flags(a, flags);
 	if (err)
 		goto out;
-	*peer_fd = cfd;
-	*server_fd = afd;
-	cfd = -1;
-	afd = -1;
+	*cfd = c;
+	*afd = a;
+	return 0;
 out:
-	if (afd >= 0)
-		close(afd);
-	if (cfd >= 0)
-		close(cfd);
-	close(lfd);
+	if (a >= 0)
+		close(a);
+	close(c);
 	return err;
 }
 
@@ -248,64 +195,17 @@ int64_t tr_drops(int fd)
 /* SO_ERROR: reading it clears it. */
 int tr_sock_error(int fd)
 {
-	socklen_t len = sizeof(int);
-	int val;
-
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &val, &len))
-		return -errno;
-	return val;
+	return tr_sockopt_get(fd, SOL_SOCKET, SO_ERROR);
 }
 
-struct snmp_args {
-	const char *field;
-	long val;
-};
-
-static int snmp_fn(void *arg)
+int tr_local_port(int fd)
 {
-	struct snmp_args *a = arg;
-	char names[1024], values[1024], *n, *v, *sn, *sv;
-	int err = -ENOENT;
-	FILE *f;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
 
-	/* /proc/self/net follows the namespace of the reading thread */
-	f = fopen("/proc/self/net/snmp", "re");
-	if (!f)
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
 		return -errno;
-	while (fgets(names, sizeof(names), f)) {
-		if (strncmp(names, "Tcp:", 4))
-			continue;
-		if (!fgets(values, sizeof(values), f))
-			break;
-		n = strtok_r(names, "\n ", &sn);
-		v = strtok_r(values, "\n ", &sv);
-		while (n && v) {
-			if (!strcmp(n, a->field)) {
-				a->val = strtol(v, NULL, 10);
-				err = 0;
-				break;
-			}
-			n = strtok_r(NULL, "\n ", &sn);
-			v = strtok_r(NULL, "\n ", &sv);
-		}
-		break;
-	}
-	fclose(f);
-	return err;
-}
-
-/* A "Tcp:" counter of /proc/net/snmp in @ns (shared by IPv4 and IPv6) */
-long tr_snmp_tcp(int ns, const char *field)
-{
-	struct snmp_args a = { field, 0 };
-	int err;
-
-	err = tr_ns_run(ns, snmp_fn, &a);
-	if (err) {
-		tr_log("Tcp: %s not found in /proc/net/snmp", field);
-		return err;
-	}
-	return a.val;
+	return tr_addr_port(&ss);
 }
 
 /* Deterministic bytes: a stream can be checked without keeping a copy. */
@@ -340,7 +240,7 @@ ssize_t tr_send_all(int fd, const void *buf, size_t len, int timeout_ms)
 		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return -errno;
-		err = poll_one(fd, POLLOUT, deadline);
+		err = tr_poll(fd, POLLOUT, deadline);
 		if (err == -ETIMEDOUT)
 			break;
 		if (err)
@@ -367,7 +267,7 @@ ssize_t tr_recv_all(int fd, void *buf, size_t len, int timeout_ms)
 			break;
 		if (errno != EAGAIN && errno != EINTR)
 			return -errno;
-		err = poll_one(fd, POLLIN, deadline);
+		err = tr_poll(fd, POLLIN, deadline);
 		if (err == -ETIMEDOUT)
 			break;
 		if (err)
@@ -392,7 +292,7 @@ int tr_recv_eof(int fd, int timeout_ms)
 			return 1;
 		if (errno != EAGAIN && errno != EINTR)
 			return -errno;
-		err = poll_one(fd, POLLIN, deadline);
+		err = tr_poll(fd, POLLIN, deadline);
 		if (err)
 			return err;
 	}
@@ -429,6 +329,38 @@ int tr_expect_data(int fd, const void *expect, size_t len, int timeout_ms)
 	}
 	free(buf);
 	return err;
+}
+
+int tr_xfer(int from, int to, size_t len, uint32_t seed)
+{
+	char *buf = malloc(len ? len : 1);
+	ssize_t n;
+	int err;
+
+	if (!buf)
+		return -ENOMEM;
+	tr_fill(buf, len, seed);
+	n = tr_send_all(from, buf, len, TR_ARRIVAL_TIMEOUT);
+	if (n != (ssize_t)len) {
+		tr_log("sending %zu bytes: %s", len,
+		       n < 0 ? strerror(-n) : "timeout");
+		err = n < 0 ? n : -ETIMEDOUT;
+	} else {
+		err = tr_expect_data(to, buf, len, TR_RETRANS_TIMEOUT);
+	}
+	free(buf);
+	return err;
+}
+
+int tr_exchange(int a, int b, size_t len, uint32_t seed)
+{
+	int err;
+
+	err = tr_xfer(a, b, len, seed);
+	err = err ?: tr_xfer(b, a, len, seed + 1);
+	/* Both ends have nothing in flight: the peer has nothing to send */
+	err = err ?: tr_wait_outq(a, 0, TR_RETRANS_TIMEOUT);
+	return err ?: tr_wait_outq(b, 0, TR_RETRANS_TIMEOUT);
 }
 
 static int wait_value(int fd, int (*get)(int), int want, int timeout_ms,
@@ -469,4 +401,17 @@ int tr_wait_state(int fd, int state, int timeout_ms)
 		tr_log("still %s, waiting for %s",
 		       tr_state_str(tr_tcp_state(fd)), tr_state_str(state));
 	return err;
+}
+
+static int closed_state(int fd)
+{
+	int state = tr_tcp_state(fd);
+
+	return state == TR_TIME_WAIT ? TR_CLOSE : state;
+}
+
+int tr_wait_closed(int fd, int timeout_ms)
+{
+	return wait_value(fd, closed_state, TR_CLOSE, timeout_ms,
+			  "tcpi_state (7: CLOSE)");
 }

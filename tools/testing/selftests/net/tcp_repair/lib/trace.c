@@ -26,9 +26,11 @@
 
 #define TRACEFS		"/sys/kernel/tracing"
 #define TRACEFS_DEBUG	"/sys/kernel/debug/tracing"
-#define INSTANCE	"tcp_repair."
+#define INSTANCE	TR_TRACE_INSTANCE
 #define REASON		"SOCKET_REPAIR"
 #define EVENT		"events/skb/kfree_skb"
+
+const char *const tr_tracefs_roots[2] = { TRACEFS, TRACEFS_DEBUG };
 
 static bool has_instances(const char *root)
 {
@@ -217,7 +219,7 @@ int tr_trace_start(struct tr_trace *tr)
 	return 0;
 }
 
-long tr_trace_count(struct tr_trace *tr)
+long tr_trace_count(const struct tr_trace *tr)
 {
 	char path[256], *buf, *line, *save;
 	long count = 0;
