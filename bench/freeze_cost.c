@@ -11,7 +11,8 @@
  *             library loading: parse, netlink transaction, commit);
  *   route-ip  running "ip route add blackhole PEER/32": with strict
  *             reverse-path filtering the peer's packets are dropped on input;
- *   route-nl  the same route added by one RTM_NEWROUTE request, acked.
+ *   route-nl  the same route added by one RTM_NEWROUTE request, acked
+ *             (the selftests' rtnetlink layer, on a socket opened before).
  * Latency is from the start of the request until it returned: the syscall,
  * the exit of the child process (fork, exec, netlink, commit), the echo of
  * the running nft, the netlink ack. The methods take turns within each round; the undo (repair off, chain
@@ -30,7 +31,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -59,7 +59,7 @@ static const char * const method_timed[M_NR] = {
 static struct {
 	int cli, srv, nl;
 	FILE *nft_in, *nft_out;	/* pipes to a running "nft -e -i" */
-	struct sockaddr_in peer, local;
+	struct sockaddr_storage peer;
 	char peer_s[INET_ADDRSTRLEN], port_s[8], nft_rule[128];
 } b;
 
@@ -127,55 +127,20 @@ static void nft_cli(const char *cmd, const char *prefix)
 	} while (strncmp(line, prefix, strlen(prefix)));
 }
 
-static void route_nl(int type)
+static void route_nl(enum tr_nl_cmd cmd)
 {
-	struct {
-		struct nlmsghdr nh;
-		struct rtmsg rt;
-		struct rtattr rta;
-		struct in_addr dst;
-	} req = {
-		.nh.nlmsg_len = sizeof(req),
-		.nh.nlmsg_type = type,
-		.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
-		.rt.rtm_family = AF_INET,
-		.rt.rtm_dst_len = 32,
-		.rt.rtm_table = RT_TABLE_MAIN,
-		.rt.rtm_protocol = RTPROT_STATIC,
-		.rt.rtm_scope = RT_SCOPE_UNIVERSE,
-		.rt.rtm_type = RTN_BLACKHOLE,
-		.rta.rta_len = RTA_LENGTH(sizeof(struct in_addr)),
-		.rta.rta_type = RTA_DST,
-		.dst = b.peer.sin_addr,
-	};
-	struct {
-		struct nlmsghdr nh;
-		struct nlmsgerr err;
-	} ack;
+	int err = tr_nl_route(b.nl, cmd, RTN_BLACKHOLE, &b.peer, 32, NULL);
 
-	if (type == RTM_NEWROUTE) {
-		req.nh.nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
-	} else {
-		/* Delete whatever added it: ip says proto boot. */
-		req.rt.rtm_protocol = 0;
-		req.rt.rtm_scope = RT_SCOPE_NOWHERE;
-	}
-	if (send(b.nl, &req, sizeof(req), 0) != sizeof(req))
-		die("send RTM_NEWROUTE/DELROUTE");
-	if (recv(b.nl, &ack, sizeof(ack), 0) < (ssize_t)sizeof(ack))
-		die("recv netlink ack");
-	errno = -ack.err.error;
-	if (ack.nh.nlmsg_type != NLMSG_ERROR || ack.err.error)
-		die("blackhole route request %d", type);
+	errno = -err;
+	if (err)
+		die("blackhole route request %d", cmd);
 }
 
 static void freeze(enum method m)
 {
-	int on = TCP_REPAIR_ON;
-
 	switch (m) {
 	case M_REPAIR:
-		if (setsockopt(b.cli, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)))
+		if (tr_repair(b.cli, TCP_REPAIR_ON))
 			die("TCP_REPAIR_ON");
 		break;
 	case M_NFT:
@@ -191,7 +156,7 @@ static void freeze(enum method m)
 				      b.peer_s, NULL });
 		break;
 	case M_ROUTE_NL:
-		route_nl(RTM_NEWROUTE);
+		route_nl(TR_NL_ADD);
 		break;
 	default:
 		break;
@@ -200,12 +165,9 @@ static void freeze(enum method m)
 
 static void thaw(enum method m)
 {
-	int off = TCP_REPAIR_OFF;
-
 	switch (m) {
 	case M_REPAIR:
-		if (setsockopt(b.cli, IPPROTO_TCP, TCP_REPAIR, &off,
-			       sizeof(off)))
+		if (tr_repair(b.cli, TCP_REPAIR_OFF))
 			die("TCP_REPAIR_OFF");
 		break;
 	case M_NFT:
@@ -219,7 +181,7 @@ static void thaw(enum method m)
 		break;
 	case M_ROUTE_IP:
 	case M_ROUTE_NL:
-		route_nl(RTM_DELROUTE);
+		route_nl(TR_NL_DEL);
 		break;
 	default:
 		break;
@@ -233,11 +195,12 @@ static int frozen(enum method m)
 	int got;
 
 	freeze(m);
-	write_all(b.srv, buf, sizeof(buf));
+	if (tr_send_all(b.srv, buf, sizeof(buf), 5000) != sizeof(buf))
+		die("send");
 	usleep(300000);
-	got = inq(b.cli);
+	got = tr_inq(b.cli);
 	thaw(m);
-	if (wait_inq(b.cli, sizeof(buf), 20000))
+	if (tr_wait_inq(b.cli, sizeof(buf), 20000))
 		die("%s: data not delivered after the thaw", method_name[m]);
 	if (read(b.cli, buf, sizeof(buf)) != sizeof(buf))
 		die("read");
@@ -253,7 +216,8 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	const char *peer_ns = NULL, *local = NULL, *peer = NULL;
-	int rounds = 200, lfd, i, c, has_nft;
+	int rounds = 200, lfd, ns, i, c, has_nft;
+	struct in_addr in;
 	uint64_t *t[M_NR], t0;
 	struct stats s[M_NR];
 	enum method m;
@@ -279,21 +243,23 @@ int main(int argc, char **argv)
 	if (!peer_ns || !local || !peer || rounds < 1)
 		usage();
 
-	addr_parse(peer, PORT, &b.peer);
-	addr_parse(local, 0, &b.local);
+	if (inet_pton(AF_INET, peer, &in) != 1 ||
+	    inet_pton(AF_INET, local, &in) != 1)
+		die("bad IPv4 address");
+	tr_sockaddr(AF_INET, peer, PORT, &b.peer);
 	snprintf(b.peer_s, sizeof(b.peer_s), "%s", peer);
 	snprintf(b.port_s, sizeof(b.port_s), "%d", PORT);
 	snprintf(b.nft_rule, sizeof(b.nft_rule),
 		 "add rule inet bench in ip saddr %s tcp sport %d drop", peer,
 		 PORT);
-	b.nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	b.nl = tr_nl_open(-1);
 	if (b.nl < 0)
 		die("netlink socket");
 
-	netns_set(peer_ns);
-	lfd = tcp_listener(&b.peer, 1);
-	netns_set(NULL);
-	tcp_pair(lfd, &b.peer, &b.cli, &b.srv);
+	ns = tr_ns_open(peer_ns);
+	lfd = ns < 0 ? ns : tr_listen(ns, &b.peer, 1);
+	if (lfd < 0 || tr_connect_to(lfd, -1, NULL, 0, &b.cli, &b.srv))
+		die("connection to the peer");
 	/* A kernel without nf_tables gets the other methods only. */
 	has_nft = !try_run((char *const []){ "nft", "add", "table", "inet",
 					     "bench", NULL });

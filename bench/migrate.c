@@ -30,7 +30,7 @@
 
 struct conn {
 	int cli, srv;
-	struct tcp_img img;
+	struct tr_dump img;
 };
 
 static int check(struct conn *c, int round)
@@ -40,9 +40,9 @@ static int check(struct conn *c, int round)
 	memset(want, 'a' + round % 26, sizeof(want));
 	if (read(c->cli, buf, QLEN) != QLEN || memcmp(buf, want, QLEN))
 		return -1;
-	write_all(c->cli, "q", 1);
-	write_all(c->srv, "r", 1);
-	if (wait_inq(c->srv, 1, 5000) || wait_inq(c->cli, 1, 5000))
+	if (tr_send_all(c->cli, "q", 1, 5000) != 1 ||
+	    tr_send_all(c->srv, "r", 1, 5000) != 1 ||
+	    tr_wait_inq(c->srv, 1, 5000) || tr_wait_inq(c->cli, 1, 5000))
 		return -1;
 	if (read(c->srv, buf, 1) != 1 || buf[0] != 'q' ||
 	    read(c->cli, buf, 1) != 1 || buf[0] != 'r')
@@ -51,8 +51,7 @@ static int check(struct conn *c, int round)
 }
 
 /* One round: returns the batch downtime, adds per-connection samples. */
-static uint64_t round_trip(int lfd, const struct sockaddr_in *sa,
-			   struct conn *c, int count, int round,
+static uint64_t round_trip(int lfd, struct conn *c, int count, int round,
 			   uint64_t *dump, uint64_t *restore, int *failed)
 {
 	uint64_t start, end, t0;
@@ -61,17 +60,18 @@ static uint64_t round_trip(int lfd, const struct sockaddr_in *sa,
 
 	memset(data, 'a' + round % 26, sizeof(data));
 	for (i = 0; i < count; i++) {
-		tcp_pair(lfd, sa, &c[i].cli, &c[i].srv);
-		write_all(c[i].srv, data, sizeof(data));
+		if (tr_connect_to(lfd, -1, NULL, 0, &c[i].cli, &c[i].srv) ||
+		    tr_send_all(c[i].srv, data, sizeof(data), 5000) != QLEN)
+			die("connection %d", i);
 	}
 	for (i = 0; i < count; i++)
-		if (wait_inq(c[i].cli, QLEN, 5000))
+		if (tr_wait_inq(c[i].cli, QLEN, 5000))
 			die("connection %d: queued data did not arrive", i);
 
 	start = now_ns();
 	for (i = 0; i < count; i++) {
 		t0 = now_ns();
-		if (tcp_dump(c[i].cli, &c[i].img))
+		if (tr_dump(c[i].cli, &c[i].img))
 			die("dump of connection %d", i);
 		dump[i] = now_ns() - t0;
 	}
@@ -79,7 +79,7 @@ static uint64_t round_trip(int lfd, const struct sockaddr_in *sa,
 		close(c[i].cli);
 	for (i = 0; i < count; i++) {
 		t0 = now_ns();
-		c[i].cli = tcp_restore(&c[i].img);
+		c[i].cli = tr_restore(-1, &c[i].img, TCP_REPAIR_OFF);
 		if (c[i].cli < 0)
 			die("restore of connection %d", i);
 		restore[i] = now_ns() - t0;
@@ -89,7 +89,7 @@ static uint64_t round_trip(int lfd, const struct sockaddr_in *sa,
 	for (i = 0; i < count; i++) {
 		if (check(&c[i], round))
 			(*failed)++;
-		tcp_img_free(&c[i].img);
+		tr_dump_free(&c[i].img);
 		close(c[i].cli);
 		close(c[i].srv);
 	}
@@ -105,11 +105,11 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	const char *peer_ns = NULL, *local = NULL, *peer = NULL;
-	int samples = 1000, count, rounds, failed, lfd, r, a, c;
+	int samples = 1000, count, rounds, failed, lfd, ns, r, a, c;
 	uint64_t *dump, *restore, *sum, *batch;
 	struct stats sd, sr, ss, sb;
 	size_t n, i;
-	struct sockaddr_in sa;
+	struct sockaddr_storage sa;
 	struct conn *conns;
 
 	while ((c = getopt(argc, argv, "n:l:r:s:")) != -1) {
@@ -134,10 +134,11 @@ int main(int argc, char **argv)
 		usage();
 
 	raise_nofile(16384);
-	addr_parse(peer, PORT, &sa);
-	netns_set(peer_ns);
-	lfd = tcp_listener(&sa, 4096);
-	netns_set(NULL);
+	tr_sockaddr(AF_INET, peer, PORT, &sa);
+	ns = tr_ns_open(peer_ns);
+	lfd = ns < 0 ? ns : tr_listen(ns, &sa, 1);
+	if (lfd < 0)
+		die("listener in %s", peer_ns);
 
 	printf("| connections | rounds | dump + restore per connection, median µs | p99 µs | dump median µs | restore median µs | batch downtime, median ms | restored connections failing the check |\n");
 	printf("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
@@ -156,10 +157,9 @@ int main(int argc, char **argv)
 			die("calloc");
 		failed = 0;
 		for (r = 0; r < rounds; r++)
-			batch[r] = round_trip(lfd, &sa, conns, count, r,
+			batch[r] = round_trip(lfd, conns, count, r,
 					      dump + (size_t)r * count,
-					      restore + (size_t)r * count,
-					      &failed);
+					      restore + (size_t)r * count, &failed);
 		fprintf(stderr, "migrate: %d connections x %d rounds done\n",
 			count, rounds);
 		for (i = 0; i < n; i++)
