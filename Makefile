@@ -5,19 +5,28 @@
 #   make          build the patched kernel, run the suite on it
 #   make check    static checks, then the suite on the unpatched kernel
 #                 (exactly the expected failures) and on the patched one
-#                 (everything passes)
-#   make bisect   check that the kernel builds after every kernel patch
+#                 (everything passes), and one program through virtme-ng
+#   make check-all  make check for 6.12 and mainline (CI_BASES), one
+#                 closing line: the test command of CI
+#   make bisect   every prefix of the series: the kernel builds after each
+#                 kernel patch, the suite after each selftests patch, and
+#                 the programs each one adds pass
 #   make bench    benchmark figures (fast path, iperf3 A/B, freeze cost,
 #                 migration downtime, suite and build times) in
 #                 bench/results.md
 #   make check-debug  the suite on the patched kernel built with KASAN,
 #                 lockdep, kmemleak, UBSAN...; no test may fail, the kernel
 #                 log must have no report
-#   make flake    the suite FLAKE_RUNS times on the patched kernel and the
-#                 bug reproducers FLAKE_RUNS times on the unpatched one,
-#                 FLAKE_JOBS guests at a time (default 1)
-#   make clean    remove build outputs (keeps the unpacked trees)
+#   make flake    the suite on the patched kernel and the bug reproducers on
+#                 the unpatched one until FLAKE_RUNS runs have accumulated
+#                 (build/flake; a later call continues the count)
+#   make edit     the worktree where the kernel patches are edited
+#                 (then scripts/series-export.sh)
+#   make clean    remove build outputs (keeps the unpacked trees and the
+#                 accumulated flake runs)
 #   make distclean remove the whole build folder
+#
+# BASE=6.12 (default), 6.1 or mainline selects the kernel the series is for.
 
 BASE ?= 6.12
 export BASE
@@ -26,7 +35,7 @@ EXPECTED := expected-failures/$(BASE)-unpatched
 FLAKE_RUNS ?= 50
 
 .PHONY: all src run check static bisect bench run-base run-patched clean distclean
-.PHONY: check-debug flake
+.PHONY: check-debug flake edit check-all
 
 all: run
 
@@ -40,8 +49,10 @@ static: src
 	@scripts/check-static.sh
 
 bisect: src
-	@scripts/kernel-build.sh patched
 	@scripts/check-bisect.sh
+
+edit:
+	@scripts/series-edit.sh
 
 # Each job leaves a markdown section in build/bench; the writer assembles
 # them into bench/results.md and prints it. BENCH_BUILD=0 skips the two
@@ -65,12 +76,42 @@ run-base: src
 run-patched: src
 	@scripts/suite-run.sh patched
 
-# Run both kernels even when the first one fails, then summarise.
-check: static
+# The static checks, then both kernels (one tree, switched between them),
+# then the suite on each and one program through virtme-ng; every step
+# after the static checks runs even when an earlier one fails, then the
+# summary counts them. FLAVOURS=patched leaves the unpatched kernel out.
+FLAVOURS ?= base patched
+check: src
+	@rm -f build/results/$(BASE)-*.summary build/results/$(BASE)-base/summary \
+		build/results/$(BASE)-patched/summary
+	@scripts/check-static.sh && echo "1 0" > build/results/$(BASE)-static.summary || \
+		{ mkdir -p build/results; echo "0 1" > build/results/$(BASE)-static.summary; \
+		  FLAVOURS="$(FLAVOURS)" scripts/summary.sh; exit 1; }
 	@rc=0; \
-	scripts/suite-run.sh base $(EXPECTED) || rc=1; \
-	scripts/suite-run.sh patched || rc=1; \
-	scripts/summary.sh; \
+	for f in $(FLAVOURS); do scripts/kernel-build.sh $$f || rc=1; done; \
+	for f in $(FLAVOURS); do \
+		if [ $$f = base ]; then scripts/suite-run.sh base $(EXPECTED) || rc=1; \
+		else scripts/suite-run.sh $$f || rc=1; fi; \
+	done; \
+	case " $(FLAVOURS) " in *" patched "*) scripts/check-vng.sh || rc=1 ;; esac; \
+	FLAVOURS="$(FLAVOURS)" scripts/summary.sh || rc=1; \
+	exit $$rc
+
+# The test command of CI (.ci/run): make check for each base of CI_BASES,
+# whatever the previous one gave, then one closing line for all of them.
+# An entry BASE:FLAVOURS runs only those flavours ("6.12:patched").
+CI_BASES ?= 6.12 mainline
+check-all:
+	@rc=0; start=$$(date +%s); \
+	for b in $(CI_BASES); do \
+		base=$${b%%:*}; fl="base patched"; \
+		case $$b in *:*) fl=$$(echo "$${b#*:}" | tr , ' ') ;; esac; \
+		t=$$(date +%s); \
+		$(MAKE) --no-print-directory check BASE=$$base FLAVOURS="$$fl" || rc=1; \
+		echo "==> make check BASE=$$base FLAVOURS=\"$$fl\": $$(( $$(date +%s) - t )) s"; \
+	done; \
+	echo "==> check-all: $$(( $$(date +%s) - start )) s"; \
+	scripts/summary.sh $(CI_BASES) || rc=1; \
 	exit $$rc
 
 check-debug: src
@@ -84,7 +125,7 @@ flake: src
 	exit $$rc
 
 clean:
-	rm -rf build/obj build/kselftest build/results build/flake build/dev
+	rm -rf build/obj build/suite build/results build/bisect build/docs-*
 
 distclean:
 	rm -rf build

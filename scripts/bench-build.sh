@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Kernel build time of the patched kernel (patched-bench config), `make` from
-# scratch into an empty object folder (build/bench/obj-build; the main builds
-# are left alone). Prints markdown. Environment BENCH_BUILD:
+# Kernel build time of the patched kernel (patched-bench config), built by
+# kernel-build.sh from scratch into an empty object folder
+# (build/obj/$BASE-bench-scratch; the main builds are left alone). Prints
+# markdown. Environment BENCH_BUILD:
 #   full (default)  with an empty private ccache (build/bench/ccache), then
 #                   again with it warm: about 7 + 1 minutes on 2 idle cores;
 #   warm            only the warm build, with the shared ccache that the
@@ -16,34 +17,23 @@ set -eu
 
 mode=${BENCH_BUILD:-full}
 flavour=patched-bench
-tree=$(flavour_src "$flavour")
-config=$(flavour_obj "$flavour")/.config
-obj=$BUILD/bench/obj-build
+# at the same depth as the other object folders: the same ccache keys
+obj=$BUILD/obj/$BASE-bench-scratch
 
 need ccache ccache
-[ -f "$config" ] || die "$config missing: run scripts/kernel-build.sh $flavour"
 
-# Prints "seconds hits misses load".
+# Prints "seconds hits misses load": kernel-build.sh into an empty object
+# folder (the time includes the configuration, a few seconds).
 build()
 {
-	local start pid load st
+	local start load st
 
 	rm -rf "$obj"
-	mkdir -p "$obj"
-	cp "$config" "$obj/.config"
-	make -s -C "$tree" O="$obj" olddefconfig >/dev/null
 	ccache -z >/dev/null
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	start=$(date +%s)
-	make -C "$tree" O="$obj" CC="ccache gcc" -j"$(nproc)" bzImage \
-		> "$obj/build.log" 2>&1 &
-	pid=$!
-	while kill -0 "$pid" 2>/dev/null; do
-		sleep 30
-		kill -0 "$pid" 2>/dev/null || break
-		step "  ... $(grep -c '^  CC' "$obj/build.log" || true) objects compiled"
-	done
-	wait "$pid" || die "build failed, see $obj/build.log"
+	KBUILD_OBJ=$obj "$TOP/scripts/kernel-build.sh" "$flavour" >&2 ||
+		die "build failed, see $obj/build.log"
 	st=$(ccache --print-stats)
 	echo "$(( $(date +%s) - start ))" \
 		"$(echo "$st" | awk '/^(direct|preprocessed)_cache_hit\t/ { h += $2 } END { print h + 0 }')" \

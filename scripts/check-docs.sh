@@ -3,11 +3,11 @@
 # Build Documentation/networking/tcp_repair.rst with the kernel's own Sphinx
 # machinery (make htmldocs SPHINXDIRS=networking) and fail on any warning.
 #
-# The build runs in a scratch tree under build/docs: symlinks to the patched
-# worktree, except Documentation/, which is copied (the build writes the
-# netlink spec pages into it) from the patched worktree, with this
-# repository's copy of the new file and its index entry. The worktrees
-# themselves are never modified.
+# The build runs in a scratch tree under build/docs: symlinks to the kernel
+# tree, except Documentation/, which is written out (the build writes the
+# netlink spec pages into it) from the tree's kernel branch (pristine + the
+# kernel patches), with this repository's copy of the new file and its
+# index entry. The kernel tree itself is never modified.
 #
 # SPHINXOPTS=-W cannot be used: a build limited to networking/ always warns
 # about labels defined in other books (netdev-faq, auxiliary_bus), and about
@@ -24,22 +24,16 @@ set -eu
 
 DOC=Documentation/networking/tcp_repair.rst
 INDEX=Documentation/networking/index.rst
-DOCS=$BUILD/docs
-# The index entry the new one follows, and a scratch folder of each base
+DOCS=$BUILD/docs-$BASE
+# The index entry the new one follows (6.12 and mainline: tcp_ao)
 case $BASE in
-6.1)
-	ANCHOR=tc-actions-env-rules
-	DOCS=$BUILD/docs-$BASE
-	;;
-*)
-	ANCHOR=tcp_ao
-	;;
+6.1) ANCHOR=tc-actions-env-rules ;;
+*) ANCHOR=tcp_ao ;;
 esac
 SPHINXBUILD=${SPHINXBUILD:-sphinx-build}
 
 need make make
 need perl perl
-need rsync rsync
 need "$SPHINXBUILD" python3-sphinx
 
 # Run every Python of the build (sphinx-build, the YNL page generator, the
@@ -57,11 +51,10 @@ PY=${PY%% *}
 	die "$PY cannot import yaml: install the Debian package 'python3-yaml'"
 
 [ -f "$TOP/$DOC" ] || die "$DOC is missing"
-[ -f "$PATCHED/Makefile" ] && [ -f "$SRC/Makefile" ] ||
-	die "no kernel trees in $SRC and $PATCHED: run scripts/kernel-src.sh first"
-[ ! -e "$SRC/$DOC" ] ||
-	die "$SRC has $DOC: the baseline must be the pristine tree"
-grep -q "^   $ANCHOR\$" "$PATCHED/$INDEX" ||
+[ -f "$SRC/.pristine-ok" ] || die "no kernel tree in $SRC: run scripts/kernel-src.sh first"
+git -C "$SRC" cat-file -e "pristine:$DOC" 2>/dev/null &&
+	die "the pristine tree has $DOC: the baseline must be without it"
+git -C "$SRC" show "$KERNEL_BRANCH:$INDEX" | grep -q "^   $ANCHOR\$" ||
 	die "no '$ANCHOR' entry in $INDEX to place the new entry after"
 
 mkdir -p "$DOCS/bin"
@@ -71,18 +64,19 @@ ln -sfn "$(command -v "$PY")" "$DOCS/bin/python3"
 # with the new document, "base" for the pristine one
 make_tree()
 {
-	local tree=$1 e name docsrc=$SRC
+	local tree=$1 e name commit=pristine
 
 	mkdir -p "$tree"
-	for e in "$PATCHED"/* "$PATCHED"/.[!.]*; do
+	for e in "$SRC"/* "$SRC"/.[!.]*; do
 		name=${e##*/}
 		case $name in
 		Documentation|.git|'.[!.]*') continue ;;
 		esac
 		ln -sfn "$e" "$tree/$name"
 	done
-	[ "$2" = doc ] && docsrc=$PATCHED
-	rsync -a --delete "$docsrc/Documentation/" "$tree/Documentation/"
+	[ "$2" = doc ] && commit=$KERNEL_BRANCH
+	rm -rf "$tree/Documentation"
+	git -C "$SRC" archive "$commit" Documentation | tar -x -C "$tree"
 	if [ "$2" = doc ]; then
 		cp "$TOP/$DOC" "$tree/$DOC"
 		grep -q '^   tcp_repair$' "$tree/$INDEX" ||

@@ -1,27 +1,26 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Make a minimal .config: tinyconfig + the VM fragment + the suite's config
-# (+ extra fragments given as arguments), then check that every option the
-# fragments ask for really ended up set.
-# Usage: kernel-config.sh patched|base [fragment...]
+# Make a minimal .config in an object folder: tinyconfig + the VM fragment +
+# the suite's config (+ extra fragments given as arguments), then check that
+# every option the fragments ask for really ended up set. Run by
+# kernel-build.sh, under its lock, with the flavour's commit checked out.
+# Usage: kernel-config.sh OBJ_DIR [fragment...]
 set -eu
 . "$(dirname "$0")/common.sh"
 
-flavour=${1:?usage: kernel-config.sh patched|base [fragment...]}
+obj=${1:?usage: kernel-config.sh OBJ_DIR [fragment...]}
 shift
-tree=$(flavour_src "$flavour")
-obj=$(flavour_obj "$flavour")
 frags=("$TOP/kconfig/vm.config" "$TOP/$SUITE/config" "$@")
 
 for f in "${frags[@]}"; do
 	[ -f "$f" ] || die "config fragment $f missing"
 done
 mkdir -p "$obj"
-step "configuring $flavour kernel (tinyconfig + ${#frags[@]} fragments)"
-make -s -C "$tree" O="$obj" tinyconfig >/dev/null
-"$tree/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" \
+step "configuring ${obj##*/} (tinyconfig + ${#frags[@]} fragments)"
+make -s -C "$SRC" O="$obj" tinyconfig >/dev/null
+"$SRC/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" \
 	"${frags[@]}" >/dev/null
-make -s -C "$tree" O="$obj" olddefconfig >/dev/null
+make -s -C "$SRC" O="$obj" olddefconfig >/dev/null
 
 # merge_config only warns; a dependency it could not meet is an error here.
 missing=$(cat "${frags[@]}" | grep -E '^CONFIG_[A-Z0-9_]+=' | sort -u |
