@@ -2,9 +2,13 @@
 # Turn the time-stamped KTAP output of run_kselftest.sh (one line each,
 # "<epoch seconds> <KTAP line>", as written by vm-init.sh) into result rows:
 #   <program> <TAB> <fixture.test> <TAB> <variant> <TAB> PASS|FAIL|SKIP <TAB> <s>
+#   <TAB> <reason>
 # A program that fails without a failing test of its own (timeout, crash)
 # gets a row with test "(program)"; a test that started but never reported
-# gets a FAIL row.
+# gets a FAIL row. The reason of a failure is what its last "FAIL: REASON:"
+# line says (the migration tests name stall, reset, byte mismatch...), "-"
+# without one. The one parser of KTAP output of the bench: results.sh,
+# flake-loop.sh and bench-suite.sh read these rows.
 
 function flush_started(   t) {
 	for (t in started) {
@@ -13,7 +17,7 @@ function flush_started(   t) {
 	}
 }
 
-function row(p, name, res, secs,   n, parts, test, variant) {
+function row(p, name, res, secs,   n, parts, test, variant, why) {
 	n = split(name, parts, ".")
 	if (n >= 3) {
 		variant = parts[2]
@@ -24,7 +28,9 @@ function row(p, name, res, secs,   n, parts, test, variant) {
 		variant = "-"
 		test = name
 	}
-	printf "%s\t%s\t%s\t%s\t%.1f\n", p, test, variant, res, secs
+	why = (res == "FAIL" && (name in reason)) ? reason[name] : "-"
+	delete reason[name]
+	printf "%s\t%s\t%s\t%s\t%.1f\t%s\n", p, test, variant, res, secs, why
 	if (res == "FAIL")
 		failed[p] = 1
 }
@@ -47,7 +53,15 @@ line ~ /^# # +RUN +/ {
 	sub(/^# # +RUN +/, "", name)
 	sub(/ \.\.\.$/, "", name)
 	started[name] = ts
+	current = name
 	next
+}
+
+line ~ /FAIL: [^:]+: / && current != "" {
+	why = line
+	sub(/.*FAIL: /, "", why)
+	sub(/: .*/, "", why)
+	reason[current] = why
 }
 
 line ~ /^# (not )?ok [0-9]+ / {

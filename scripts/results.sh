@@ -19,8 +19,9 @@ rows=$(awk -f "$TOP/scripts/results.awk" "$log")
 
 printf '\nResults on the %s kernel:\n' "$label"
 printf '%-10s %-46s %-7s %-6s %7s\n' program test variant result seconds
-printf '%s\n' "$rows" | while IFS=$'\t' read -r p t v r s; do
-	printf '%-10s %-46s %-7s %-6s %7s\n' "$p" "$t" "$v" "$r" "$s"
+printf '%s\n' "$rows" | while IFS=$'\t' read -r p t v r s why; do
+	[ "$why" = - ] && why= || why="  ($why)"
+	printf '%-10s %-46s %-7s %-6s %7s%s\n' "$p" "$t" "$v" "$r" "$s" "$why"
 done
 
 pass=$(printf '%s\n' "$rows" | awk -F'\t' '$4 == "PASS"' | wc -l)
