@@ -43,6 +43,18 @@ commit=$(git -C "$SRC" rev-parse -q --verify "$commit^{commit}") ||
 # object from any flavour, and from a clone at another path.
 export CCACHE_BASEDIR=$BUILD
 
+digest=$({
+	echo "$commit"
+	cat "$TOP/kconfig/vm.config" "$TOP/$SUITE/config" "$@" "$0" \
+		"$TOP/scripts/kernel-config.sh"
+} | sha256sum | cut -d' ' -f1)
+
+# Up to date: no need to wait for the lock (a suite run only checks).
+if [ -f "$image" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$digest" ]; then
+	step "$flavour kernel up to date ($image)"
+	exit 0
+fi
+
 # One kernel build at a time on this machine, whatever the base, flavour or
 # checkout: a machine-wide lock, then the lock of this build folder, which
 # also covers the checkout of the flavour's commit (one tree, one build).
@@ -56,12 +68,7 @@ if ! flock -n 7 || ! flock -n 9; then
 	flock 9
 fi
 
-digest=$({
-	echo "$commit"
-	cat "$TOP/kconfig/vm.config" "$TOP/$SUITE/config" "$@" "$0" \
-		"$TOP/scripts/kernel-config.sh"
-} | sha256sum | cut -d' ' -f1)
-
+# Someone may have built it meanwhile.
 if [ -f "$image" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ]; then
 	step "$flavour kernel up to date ($image)"
 	exit 0
