@@ -82,10 +82,11 @@ run-patched: src
 # summary counts them. FLAVOURS=patched leaves the unpatched kernel out.
 FLAVOURS ?= base patched
 check: src
+	@mkdir -p build/results
 	@rm -f build/results/$(BASE)-*.summary build/results/$(BASE)-base/summary \
 		build/results/$(BASE)-patched/summary
 	@scripts/check-static.sh && echo "1 0" > build/results/$(BASE)-static.summary || \
-		{ mkdir -p build/results; echo "0 1" > build/results/$(BASE)-static.summary; \
+		{ echo "0 1" > build/results/$(BASE)-static.summary; \
 		  FLAVOURS="$(FLAVOURS)" scripts/summary.sh; exit 1; }
 	@rc=0; \
 	for f in $(FLAVOURS); do scripts/kernel-build.sh $$f || rc=1; done; \
