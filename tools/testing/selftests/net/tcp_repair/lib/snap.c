@@ -136,9 +136,12 @@ int tr_counts_settle(const struct tr_env *e, int frozen, int sender,
 
 /*
  * Until what was just sent to @frozen got there: dropped (its drop counter
- * passed @drops0) or, by a kernel that does not freeze, acted upon (the
- * sender's unacknowledged bytes went below @sender_outq, or the socket's
- * state or queues moved from @s0). @sender -1: no sender to look at.
+ * passed @drops0) or, by a kernel that does not freeze, acted upon: the
+ * sender's unacknowledged bytes went below @sender_outq (@sender -1: no
+ * sender to look at), or the socket's state or send queue moved from @s0.
+ * Data queued by such a kernel counts only once it is acknowledged: its
+ * ACK may be delayed, and a socket closed before it went out would leave
+ * the data to the peer's retransmission, as if frozen.
  */
 int tr_wait_arrival(int frozen, const struct tr_snap *s0, int64_t drops0,
 		    int sender, int sender_outq, int timeout_ms)
@@ -151,7 +154,7 @@ int tr_wait_arrival(int frozen, const struct tr_snap *s0, int64_t drops0,
 		if (sender >= 0 && tr_outq(sender) < sender_outq)
 			return 0;
 		if (tr_tcp_state(frozen) != s0->state ||
-		    tr_inq(frozen) != s0->inq || tr_outq(frozen) != s0->outq)
+		    tr_outq(frozen) != s0->outq)
 			return 0;
 		if (tr_now_ms() > deadline)
 			return -ETIMEDOUT;
