@@ -107,7 +107,7 @@ static void data_freeze(struct __test_metadata *_metadata,
 	ASSERT_EQ(sizeof(data), tr_send_all(e->peer, data, sizeof(data),
 					    TR_ARRIVAL_TIMEOUT));
 	ASSERT_EQ(0, tr_wait_arrival(frozen, &s0, c0.drops, e->peer,
-				  sizeof(data), TR_ARRIVAL_TIMEOUT))
+				     sizeof(data), TR_ARRIVAL_TIMEOUT))
 		TH_LOG("the data never reached the socket");
 	ASSERT_EQ(0, tr_counts_settle(e, frozen, e->peer, &c1));
 	ASSERT_EQ(0, tr_snap_take(frozen, &s1));
@@ -128,8 +128,7 @@ static void data_freeze(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(freeze, data_during_repair, TEST_TIMEOUT)
 {
-	struct tr_env *e = &self->env;
-	data_freeze(_metadata, e, e->origin);
+	data_freeze(_metadata, &self->env, self->env.origin);
 }
 
 TEST_F_TIMEOUT(freeze, fin_during_repair, TEST_TIMEOUT)
@@ -145,7 +144,7 @@ TEST_F_TIMEOUT(freeze, fin_during_repair, TEST_TIMEOUT)
 	ASSERT_EQ(0, shutdown(e->peer, SHUT_WR));
 	/* The FIN takes one sequence number: SIOCOUTQ is 1 until acked */
 	ASSERT_EQ(0, tr_wait_arrival(e->origin, &s0, c0.drops, e->peer, 1,
-				  TR_ARRIVAL_TIMEOUT))
+				     TR_ARRIVAL_TIMEOUT))
 		TH_LOG("the FIN never reached the socket");
 	ASSERT_EQ(0, tr_counts_settle(e, e->origin, e->peer, &c1));
 	ASSERT_EQ(0, tr_snap_take(e->origin, &s1));
@@ -183,7 +182,7 @@ TEST_F_TIMEOUT(freeze, rst_during_repair, TEST_TIMEOUT)
 	ASSERT_EQ(0, close(e->peer));
 	e->peer = -1;
 	ASSERT_EQ(0, tr_wait_arrival(e->origin, &s0, c0.drops, -1, 0,
-				  TR_ARRIVAL_TIMEOUT))
+				     TR_ARRIVAL_TIMEOUT))
 		TH_LOG("the RST never reached the socket");
 	ASSERT_EQ(0, tr_counts_settle(e, e->origin, -1, &c1));
 	ASSERT_EQ(0, tr_snap_take(e->origin, &s1));
@@ -227,7 +226,7 @@ TEST_F_TIMEOUT(freeze, ack_during_repair, TEST_TIMEOUT)
 	 */
 	ASSERT_EQ(0, tr_topo_block(&e->topo, TR_ORIGIN, false));
 	ASSERT_EQ(0, tr_wait_arrival(e->origin, &s0, c0.drops, -1, 0,
-				  TR_RETRANS_TIMEOUT))
+				     TR_RETRANS_TIMEOUT))
 		TH_LOG("no acknowledgment reached the socket");
 	ASSERT_EQ(0, tr_counts_settle(e, e->origin, e->peer, &c1));
 	ASSERT_EQ(0, tr_snap_take(e->origin, &s1));
@@ -279,7 +278,7 @@ TEST_F_TIMEOUT(freeze, dump_window_race, TEST_TIMEOUT)
 	ASSERT_EQ(sizeof(late), tr_send_all(e->peer, late, sizeof(late),
 					    TR_ARRIVAL_TIMEOUT));
 	ASSERT_EQ(0, tr_wait_arrival(e->origin, &s0, drops0, e->peer,
-				  sizeof(late), TR_ARRIVAL_TIMEOUT))
+				     sizeof(late), TR_ARRIVAL_TIMEOUT))
 		TH_LOG("the late data never reached the socket");
 
 	ASSERT_EQ(0, tr_env_migrate(e, &d, TCP_REPAIR_OFF));
@@ -436,7 +435,7 @@ static bool wait_dropped(struct tr_env *e, int64_t drops0,
 
 	do {
 		if (bad_csum && tr_mib(e->topo.ns[TR_ORIGIN],
-					"TcpInCsumErrors") > csum0)
+				       "TcpInCsumErrors") > csum0)
 			return true;
 		if (!bad_csum && tr_drops(e->origin) > drops0)
 			return true;

@@ -594,7 +594,7 @@ TEST_F_TIMEOUT(halfclosed, syn_sent, TEST_TIMEOUT)
 
 	ASSERT_EQ(0, tr_topo_block(&self->env.topo, TR_ORIGIN, true));
 	self->env.origin = tr_ns_socket(self->env.topo.ns[TR_ORIGIN], family,
-				    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+					SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 				    0);
 	ASSERT_LE(0, self->env.origin);
 	ASSERT_EQ(0, bind(self->env.origin, (struct sockaddr *)&svc,
@@ -615,7 +615,7 @@ TEST_F_TIMEOUT(halfclosed, syn_sent, TEST_TIMEOUT)
 	if (variant->libsoccr)
 		ASSERT_EQ(0, tr_env_switch(&self->env));
 	self->env.target = tr_restore_syn_sent(self->env.topo.ns[TR_TARGET],
-					   &self->d);
+					       &self->d);
 	ASSERT_LE(0, self->env.target);
 
 	if (variant->libsoccr) {

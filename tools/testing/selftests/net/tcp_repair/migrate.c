@@ -210,17 +210,17 @@ static void stream_status(struct tr_verdict *v, const char *who, int status,
 		return;
 	case S_SHORT:
 		tr_verdict_set(v, "byte mismatch",
-			    "%s: EOF after %llu of %u bytes", who,
-			    (unsigned long long)s->rcvd, STREAM_BYTES);
+			       "%s: EOF after %llu of %u bytes", who,
+			       (unsigned long long)s->rcvd, STREAM_BYTES);
 		return;
 	case S_MISMATCH:
 		tr_verdict_set(v, "byte mismatch",
-			    "%s: byte %llu is 0x%02x, not 0x%02x", who,
-			    (unsigned long long)s->bad, s->got, s->want);
+			       "%s: byte %llu is 0x%02x, not 0x%02x", who,
+			       (unsigned long long)s->bad, s->got, s->want);
 		return;
 	default:
 		tr_verdict_set(v, "relay", "the %s failed (status 0x%x)", who,
-			    status);
+			       status);
 	}
 }
 
@@ -327,7 +327,7 @@ TEST_F_TIMEOUT(migrate, stream, TEST_TIMEOUT)
 		tr_relay_verdict(&self->m.relay, &v);
 		if (self->m.relay.resets)
 			tr_verdict_set(&v, "reset", "the relay saw %d resets",
-				    self->m.relay.resets);
+				       self->m.relay.resets);
 		if (v.reason[0])
 			break;
 		if (self->m.relay.migrations == TR_MIGRATIONS) {
@@ -345,13 +345,14 @@ TEST_F_TIMEOUT(migrate, stream, TEST_TIMEOUT)
 			}
 			if (rcvd[i] < STREAM_BYTES &&
 			    tr_now_ms() - progress[i] > TR_MIG_STALL_MS &&
-			    tr_now_ms() - self->m.relay.progress_ms > TR_MIG_STALL_MS)
+			    tr_now_ms() - self->m.relay.progress_ms >
+			    TR_MIG_STALL_MS)
 				tr_verdict_set(&v, "stall",
-					    "%s: %llu of %u bytes received, nothing for %d s after migration %d",
-					    i ? "guest to peer" : "peer to guest",
-					    (unsigned long long)rcvd[i],
-					    STREAM_BYTES, TR_MIG_STALL_MS / 1000,
-					    self->m.relay.migrations);
+					       "%s: %llu of %u bytes received, nothing for %d s after migration %d",
+					       i ? "guest to peer" : "peer to guest",
+					       (unsigned long long)rcvd[i],
+					       STREAM_BYTES, TR_MIG_STALL_MS / 1000,
+					       self->m.relay.migrations);
 		}
 		if (v.reason[0])
 			break;
@@ -368,10 +369,10 @@ TEST_F_TIMEOUT(migrate, stream, TEST_TIMEOUT)
 		}
 		if (tr_now_ms() > deadline)
 			tr_verdict_set(&v, "timeout",
-				    "%llu and %llu of %u bytes received in %d s",
-				    (unsigned long long)s[0].rcvd,
-				    (unsigned long long)s[1].rcvd,
-				    STREAM_BYTES, TR_MIG_RUN_TIMEOUT / 1000);
+				       "%llu and %llu of %u bytes received in %d s",
+				       (unsigned long long)s[0].rcvd,
+				       (unsigned long long)s[1].rcvd,
+				       STREAM_BYTES, TR_MIG_RUN_TIMEOUT / 1000);
 		if (v.reason[0])
 			break;
 	}

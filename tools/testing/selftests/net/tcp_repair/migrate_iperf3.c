@@ -327,14 +327,14 @@ TEST_F_TIMEOUT(migrate, iperf3, TEST_TIMEOUT)
 		}
 		if (tr_now_ms() - self->m.relay.progress_ms > TR_MIG_STALL_MS)
 			tr_verdict_set(&v, "stall",
-				    "%llu bytes relayed, nothing for %d s after migration %d",
-				    (unsigned long long)self->m.relay.total,
-				    TR_MIG_STALL_MS / 1000, self->m.relay.migrations);
+				       "%llu bytes relayed, nothing for %d s after migration %d",
+				       (unsigned long long)self->m.relay.total,
+				       TR_MIG_STALL_MS / 1000, self->m.relay.migrations);
 		else if (tr_now_ms() > deadline)
 			tr_verdict_set(&v, "timeout",
-				    "%llu bytes relayed in %d s",
-				    (unsigned long long)self->m.relay.total,
-				    TR_MIG_RUN_TIMEOUT / 1000);
+				       "%llu bytes relayed in %d s",
+				       (unsigned long long)self->m.relay.total,
+				       TR_MIG_RUN_TIMEOUT / 1000);
 	}
 	TH_LOG("iperf3 %s, %llu bytes relayed in %lld ms",
 	       variant->reverse ? "-R" : "(guest receives)",
@@ -380,14 +380,14 @@ TEST_F_TIMEOUT(migrate, iperf3, TEST_TIMEOUT)
 		       variant->reverse ? "iperf3 client" : "relay");
 		if (error[0] || !WIFEXITED(status) || WEXITSTATUS(status))
 			tr_verdict_set(&v, strstr(error, "reset") ? "reset" :
-				    "iperf3",
-				    "client status 0x%x, server 0x%x: %s",
-				    status, sstatus, error);
+				       "iperf3",
+				       "client status 0x%x, server 0x%x: %s",
+				       status, sstatus, error);
 		else if (rcvd < IPERF3_BYTES || sent < rcvd ||
 			 (!variant->reverse && sent != rcvd))
 			tr_verdict_set(&v, "byte mismatch",
-				    "%lld bytes sent, %lld received, %d asked",
-				    sent, rcvd, IPERF3_BYTES);
+				       "%lld bytes sent, %lld received, %d asked",
+				       sent, rcvd, IPERF3_BYTES);
 		free(cjson);
 		free(sjson);
 	}

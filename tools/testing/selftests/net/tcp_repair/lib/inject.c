@@ -200,11 +200,13 @@ int tr_inject_routed(int ns, const struct sockaddr_storage *src,
 		     const struct sockaddr_storage *dst,
 		     const struct tr_seg *seg)
 {
-	const char *counter = dst->ss_family == AF_INET6 &&
-			      !IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)dst)->sin6_addr) ?
-			      "Ip6OutNoRoutes" : "IpOutNoRoutes";
+	struct sockaddr_storage d;
+	const char *counter;
 	long before, after;
 	int tries, err;
+
+	unmap(dst, &d);
+	counter = d.ss_family == AF_INET6 ? "Ip6OutNoRoutes" : "IpOutNoRoutes";
 
 	for (tries = 0; tries < 100; tries++) {
 		before = tr_mib(ns, counter);

@@ -429,9 +429,17 @@ struct migration {
 	int64_t start, t_dump, t_window, t_move, t_restore;
 };
 
-#define for_each_leg(r, i, leg)						\
-	for (i = 0; i < (r)->nconn; i++)				\
-		for (leg = 0; leg < TR_LEGS && !(r)->conn[i].done; leg++)
+/*
+ * The leg after (*@i, *@leg) of a connection still open, false after the
+ * last one: for (i = 0, leg = -1; next_leg(r, &i, &leg);) visits each.
+ */
+static bool next_leg(const struct tr_relay *r, int *i, int *leg)
+{
+	for (++*leg; *i < r->nconn; ++*i, *leg = 0)
+		if (*leg < TR_LEGS && !r->conn[*i].done)
+			return true;
+	return false;
+}
 
 /*
  * Did anything reach the original since its dump? 1 if it was dropped
@@ -464,7 +472,7 @@ static int prepare(struct tr_relay *r, struct migration *mig)
 	struct tr_relay_conn *c;
 	int i, leg;
 
-	for_each_leg(r, i, leg) {
+	for (i = 0, leg = -1; next_leg(r, &i, &leg);) {
 		c = &r->conn[i];
 		if (c->connecting || c->eof[0] || c->eof[1]) {
 			fail(r, "migration", "%d: connection %d is %s", mig->n,
@@ -476,7 +484,7 @@ static int prepare(struct tr_relay *r, struct migration *mig)
 		if (!drain(r, c, leg))
 			return -ECONNRESET;
 	}
-	for_each_leg(r, i, leg) {
+	for (i = 0, leg = -1; next_leg(r, &i, &leg);) {
 		c = &r->conn[i];
 		moved = c->bytes[leg] - c->mark[leg];
 		mig->img[i][leg].stream = moved >= 65536 && moved >= most / 4;
@@ -491,12 +499,12 @@ static int dump_all(struct tr_relay *r, struct migration *mig)
 	bool changed;
 	int i, leg, err;
 
-	for_each_leg(r, i, leg) {
+	for (i = 0, leg = -1; next_leg(r, &i, &leg);) {
 		err = tr_repair(r->conn[i].fd[leg], TCP_REPAIR_ON);
 		if (err)
 			goto fail;
 	}
-	for_each_leg(r, i, leg) {
+	for (i = 0, leg = -1; next_leg(r, &i, &leg);) {
 		im = &mig->img[i][leg];
 		err = tr_dump_frozen(r->conn[i].fd[leg], NULL, &im->d,
 				     &changed);
@@ -539,7 +547,7 @@ static void window(struct tr_relay *r, struct migration *mig)
 
 	do {
 		left = 0;
-		for_each_leg(r, i, leg) {
+		for (i = 0, leg = -1; next_leg(r, &i, &leg);) {
 			if (!mig->img[i][leg].stream || got[i][leg])
 				continue;
 			got[i][leg] = arrived(r->conn[i].fd[leg],
@@ -556,7 +564,7 @@ static void window(struct tr_relay *r, struct migration *mig)
 			tr_msleep(1);
 	} while (left && tr_now_ms() < deadline);
 
-	for_each_leg(r, i, leg) {
+	for (i = 0, leg = -1; next_leg(r, &i, &leg);) {
 		if (!mig->img[i][leg].stream) {
 			if (arrived(r->conn[i].fd[leg], &mig->img[i][leg],
 				    &acked) == 2)
@@ -592,7 +600,7 @@ static int restore_all(struct tr_relay *r, struct migration *mig)
 	int i, leg, err = 0;
 
 	close_stale(r, mig->to);
-	for_each_leg(r, i, leg) {
+	for (i = 0, leg = -1; next_leg(r, &i, &leg);) {
 		im = &mig->img[i][leg];
 		im->copy = tr_restore_sock(r->t->ns[mig->to], &im->d);
 		err = im->copy < 0 ? im->copy :
@@ -612,7 +620,7 @@ static int go_live(struct tr_relay *r, struct migration *mig)
 	struct leg_image *im;
 	int i, leg, err = 0;
 
-	for_each_leg(r, i, leg) {
+	for (i = 0, leg = -1; next_leg(r, &i, &leg);) {
 		im = &mig->img[i][leg];
 		err = tr_repair(im->copy, TCP_REPAIR_OFF);
 		err = err ?: tr_restore_unsent(im->copy, &im->d);
@@ -632,7 +640,7 @@ static void hand_over(struct tr_relay *r, struct migration *mig)
 	struct tr_relay_stale *st;
 	int i, leg;
 
-	for_each_leg(r, i, leg) {
+	for (i = 0, leg = -1; next_leg(r, &i, &leg);) {
 		st = &r->stale[r->nstale++];
 		st->fd = r->conn[i].fd[leg];
 		st->ns = mig->from;

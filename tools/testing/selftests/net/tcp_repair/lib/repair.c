@@ -408,12 +408,13 @@ int tr_restore_sock(int ns, const struct tr_dump *d)
 		goto fail;
 
 	/*
-	 * What was sent goes back as sent: it is not transmitted now. The
-	 * queues written before the options (passt) are cut to the MSS of a
-	 * connection without them: the copy sends the unacknowledged part
-	 * again only when its retransmission timer fires, after the 3 s of
-	 * a connection without an RTT sample; written after, SACK recovery
-	 * resends it at once.
+	 * What was sent goes back as sent: it is not transmitted now. Where
+	 * the options go matters to the copy. Measured on 6.18 (roundtrip):
+	 * with the queues written before the options (passt), the copy
+	 * resends the unacknowledged data only when its retransmission
+	 * timer fires, after the 3 s of a connection without an RTT sample
+	 * (one TcpExtTCPTimeouts); with the options first, the peer's SACKs
+	 * of the unsent data get it resent at once.
 	 */
 	if (d->passt) {
 		err = write_queue(fd, d->rcvq, d->rcvq_len, "receive");
