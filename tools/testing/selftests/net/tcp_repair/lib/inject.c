@@ -221,3 +221,88 @@ int tr_inject_routed(int ns, const struct sockaddr_storage *src,
 	}
 	return -ENETUNREACH;
 }
+
+/*
+ * The error a router on the path sends when a segment of the connection
+ * @local -> @remote (ports included) with sequence number @seq is too big
+ * for a link of MTU @mtu: ICMP "fragmentation needed" or ICMPv6 "packet
+ * too big", quoting the IP header and the first 8 bytes of the segment.
+ * Sent from @ns to @local (from @local's own namespace, it comes over
+ * lo). The ICMPv6 checksum is the kernel's.
+ */
+int tr_inject_too_big(int ns, const struct sockaddr_storage *local_in,
+		      const struct sockaddr_storage *remote_in, uint32_t seq,
+		      uint32_t mtu)
+{
+	struct sockaddr_storage local, remote, to;
+	uint8_t pkt[8 + 40 + 8] = {};
+	struct tr_tcphdr th = {};
+	size_t len;
+	ssize_t n;
+	int fd, err = 0;
+
+	unmap(local_in, &local);
+	unmap(remote_in, &remote);
+	if (local.ss_family != remote.ss_family)
+		return -EAFNOSUPPORT;
+	th.sport = htons(tr_addr_port(&local));
+	th.dport = htons(tr_addr_port(&remote));
+	th.seq = htonl(seq);
+
+	if (local.ss_family == AF_INET) {
+		uint8_t *ip = pkt + 8;
+		uint16_t csum;
+
+		pkt[0] = 3;			/* ICMP_DEST_UNREACH */
+		pkt[1] = 4;			/* ICMP_FRAG_NEEDED */
+		pkt[6] = mtu >> 8;
+		pkt[7] = mtu;
+		ip[0] = 0x45;
+		ip[2] = 1500 >> 8;
+		ip[3] = 1500 & 0xff;
+		ip[6] = 0x40;			/* DF */
+		ip[8] = 64;
+		ip[9] = IPPROTO_TCP;
+		memcpy(ip + 12, &((struct sockaddr_in *)&local)->sin_addr, 4);
+		memcpy(ip + 16, &((struct sockaddr_in *)&remote)->sin_addr, 4);
+		memcpy(ip + 20, &th, 8);
+		len = 8 + 20 + 8;
+		csum = csum_fold(csum_add(0, pkt, len));
+		pkt[2] = csum >> 8;
+		pkt[3] = csum;
+	} else {
+		uint8_t *ip = pkt + 8;
+
+		pkt[0] = 2;			/* ICMPV6_PKT_TOOBIG */
+		pkt[4] = mtu >> 24;
+		pkt[5] = mtu >> 16;
+		pkt[6] = mtu >> 8;
+		pkt[7] = mtu;
+		ip[0] = 0x60;
+		ip[4] = (1500 - 40) >> 8;
+		ip[5] = (1500 - 40) & 0xff;
+		ip[6] = IPPROTO_TCP;
+		ip[7] = 64;
+		memcpy(ip + 8, &((struct sockaddr_in6 *)&local)->sin6_addr, 16);
+		memcpy(ip + 24, &((struct sockaddr_in6 *)&remote)->sin6_addr,
+		       16);
+		memcpy(ip + 40, &th, 8);
+		len = 8 + 40 + 8;
+	}
+
+	fd = tr_ns_socket(ns, local.ss_family, SOCK_RAW | SOCK_CLOEXEC,
+			  local.ss_family == AF_INET ? IPPROTO_ICMP :
+						       IPPROTO_ICMPV6);
+	if (fd < 0)
+		return fd;
+	to = local;
+	((struct sockaddr_in *)&to)->sin_port = 0;
+	n = sendto(fd, pkt, len, 0, (struct sockaddr *)&to, tr_addr_len(&to));
+	if (n != (ssize_t)len) {
+		err = n < 0 ? -errno : -EIO;
+		tr_log("raw ICMP sendto(%s): %s", tr_addr_str(&to),
+		       n < 0 ? strerror(errno) : "short write");
+	}
+	close(fd);
+	return err;
+}

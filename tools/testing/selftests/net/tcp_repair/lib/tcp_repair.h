@@ -431,6 +431,13 @@ int tr_inject(int ns, const struct sockaddr_storage *src,
 int tr_inject_routed(int ns, const struct sockaddr_storage *src,
 		     const struct sockaddr_storage *dst,
 		     const struct tr_seg *seg);
+/*
+ * From @ns to @local, the ICMP(v6) error saying that the segment @seq of
+ * the connection @local -> @remote was too big for an MTU of @mtu
+ */
+int tr_inject_too_big(int ns, const struct sockaddr_storage *local,
+		      const struct sockaddr_storage *remote, uint32_t seq,
+		      uint32_t mtu);
 
 /* ---- trace.c ---------------------------------------------------------- */
 
