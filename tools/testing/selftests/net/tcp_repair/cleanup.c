@@ -30,6 +30,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,6 +114,31 @@ FIXTURE_TEARDOWN(cleanup)
 		;
 }
 
+/* The victim's end of the pipe to the test, -1 in the test itself */
+static int report_fd = -1;
+
+/*
+ * unshare() for the whole program, the library's calls included: the
+ * system call, then, in a victim, the new network namespace reported to
+ * the test ('N' and its inode). A setup that fails a few microseconds
+ * later would otherwise be gone before the test could see what it made.
+ */
+int unshare(int flags)
+{
+	char msg[1 + sizeof(uint64_t)] = { 'N' };
+	uint64_t ino;
+	int ret;
+
+	ret = syscall(SYS_unshare, flags);
+	if (ret || !(flags & CLONE_NEWNET) || report_fd < 0)
+		return ret;
+	ino = ns_ino("/proc/self/ns/net");
+	memcpy(msg + 1, &ino, sizeof(ino));
+	if (write(report_fd, msg, sizeof(msg)) != sizeof(msg))
+		_exit(3);
+	return 0;
+}
+
 /*
  * Few enough file descriptors that the setup runs out of them half-way,
  * its namespaces made: it fails with EMFILE and undoes what it did.
@@ -166,6 +192,7 @@ static void victim(int family, enum fate fate, int out)
 	int err;
 
 	setpgid(0, 0);
+	report_fd = out;
 	if (fate == FATE_SETUP_FAILS)
 		fd_limit();
 	do {
@@ -227,17 +254,19 @@ static void ns_collect(struct _test_data_cleanup *self, pid_t pid)
 }
 
 /*
- * Start the victim and watch it until @until_ms have passed (kill time),
- * it reported @stop_at, or it exited (then reaped, and its exit status
- * checked). Returns what it wrote last; its pid in @pid.
+ * Start the victim and watch it until @until_ms have passed since it made
+ * its first namespace (kill time), it reported @stop_at, or it exited
+ * (then reaped, and its exit status checked). Returns what it wrote last;
+ * its pid in @pid.
  */
 static char victim_watch(struct __test_metadata *_metadata,
 			 struct _test_data_cleanup *self, int family,
 			 enum fate fate, int until_ms, char stop_at,
 			 bool *tracing, pid_t *pid)
 {
-	int64_t deadline = tr_now_ms() + until_ms;
-	int pipefd[2], status;
+	/* however long the victim takes to start: the clock starts then */
+	int64_t deadline = tr_now_ms() + TR_SETUP_TIMEOUT + until_ms;
+	int pipefd[2], status, seen = 0;
 	char c, last = 0;
 	struct pollfd pfd;
 
@@ -269,6 +298,17 @@ static char victim_watch(struct __test_metadata *_metadata,
 			EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
 				TH_LOG("victim ended with status 0x%x", status);
 			break;
+		}
+		if (c == 'N') {
+			uint64_t ino;
+
+			/* written at once, with the 'N' */
+			if (read(pipefd[0], &ino, sizeof(ino)) == sizeof(ino) &&
+			    !ns_known(self, ino) && self->nr_ns < MAX_NS)
+				self->ns[self->nr_ns++] = ino;
+			if (!seen++)
+				deadline = tr_now_ms() + until_ms;
+			continue;
 		}
 		if (c == 'T')
 			*tracing = true;
