@@ -101,15 +101,9 @@ static int keepalive(int fd, int idle, int intvl, int cnt)
  */
 static int restore_elsewhere(struct tr_env *e, const struct tr_dump *d)
 {
-	struct sockaddr_storage svc;
 	int err;
 
-	err = tr_topo_move(&e->topo);
-	if (err)
-		return err;
-	tr_topo_addr(&e->topo, TR_SERVICE, 0, &svc);
-	err = tr_nl_addr(e->topo.nl[TR_ORIGIN], TR_NL_ADD, &svc,
-			 tr_addr_plen(svc.ss_family), "lo");
+	err = tr_topo_copy(&e->topo);
 	if (err)
 		return err;
 	e->target = tr_restore(e->topo.ns[TR_TARGET], d, TCP_REPAIR_OFF);

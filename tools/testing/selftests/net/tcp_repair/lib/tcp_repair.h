@@ -232,6 +232,12 @@ enum tr_ns tr_topo_other(const struct tr_topo *t);
 int tr_topo_isolate(struct tr_topo *t);
 /* The migrating addresses leave their home for the other one */
 int tr_topo_move(struct tr_topo *t);
+/*
+ * Or they go to the other one too, and their home keeps them: passt's
+ * source host, where sockets left in repair mode keep their address and
+ * their route to the peer
+ */
+int tr_topo_copy(struct tr_topo *t);
 /* The peer (and the guest) route them to their new home */
 int tr_topo_switch(struct tr_topo *t);
 

@@ -361,6 +361,20 @@ int tr_topo_move(struct tr_topo *t)
 	return err;
 }
 
+int tr_topo_copy(struct tr_topo *t)
+{
+	enum tr_ns to = tr_topo_other(t);
+	int err;
+
+	err = lo_addr(t, to, TR_NL_ADD, TR_SERVICE);
+	if (!err && t->flags & TR_TOPO_GUEST)
+		err = lo_addr(t, to, TR_NL_ADD, TR_RELAY);
+	err = err ?: wait_home(t, to);
+	if (!err)
+		t->service_in = to;
+	return err;
+}
+
 int tr_topo_switch(struct tr_topo *t)
 {
 	int err;
