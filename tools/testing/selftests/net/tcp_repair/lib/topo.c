@@ -343,24 +343,6 @@ int tr_topo_isolate(struct tr_topo *t)
 			   plen(t), l->host_name);
 }
 
-int tr_topo_move(struct tr_topo *t)
-{
-	enum tr_ns from = t->service_in, to = tr_topo_other(t);
-	bool guest = t->flags & TR_TOPO_GUEST;
-	int err;
-
-	err = lo_addr(t, from, TR_NL_DEL, TR_SERVICE);
-	if (!err && guest)
-		err = lo_addr(t, from, TR_NL_DEL, TR_RELAY);
-	err = err ?: lo_addr(t, to, TR_NL_ADD, TR_SERVICE);
-	if (!err && guest)
-		err = lo_addr(t, to, TR_NL_ADD, TR_RELAY);
-	err = err ?: wait_home(t, to);
-	if (!err)
-		t->service_in = to;
-	return err;
-}
-
 int tr_topo_copy(struct tr_topo *t)
 {
 	enum tr_ns to = tr_topo_other(t);
@@ -373,6 +355,17 @@ int tr_topo_copy(struct tr_topo *t)
 	if (!err)
 		t->service_in = to;
 	return err;
+}
+
+int tr_topo_move(struct tr_topo *t)
+{
+	enum tr_ns from = t->service_in;
+	int err;
+
+	err = lo_addr(t, from, TR_NL_DEL, TR_SERVICE);
+	if (!err && t->flags & TR_TOPO_GUEST)
+		err = lo_addr(t, from, TR_NL_DEL, TR_RELAY);
+	return err ?: tr_topo_copy(t);
 }
 
 int tr_topo_switch(struct tr_topo *t)
