@@ -12,6 +12,8 @@
 #    patch only adds files (and the Makefile lines of its programs), so a
 #    program's code is the same in every later prefix: running it once, in
 #    the prefix that adds it, covers them all.
+# BISECT_SUITE_ONLY=1 only builds the suite after each selftests patch (no
+# kernel build, no guest).
 set -eu
 . "$(dirname "$0")/common.sh"
 
@@ -21,15 +23,16 @@ mapfile -t kernel < <(kernel_patches)
 nk=${#kernel[@]}
 [ "$nk" -gt 0 ] || die "no kernel patch in $SERIES_DIR"
 
+only=${BISECT_SUITE_ONLY:-0}
 # Kernel: every state but the last (the patched kernel).
-for ((i = 1; i < nk; i++)); do
+for ((i = 1; i < nk && only == 0; i++)); do
 	c=$(commit_patches pristine "${kernel[@]:0:$i}") || die "the kernel patches do not apply"
 	step "kernel after ${kernel[$((i - 1))]##*/}"
 	KBUILD_COMMIT=$c KBUILD_OBJ=$(flavour_obj bisect) \
 		"$TOP/scripts/kernel-build.sh" patched ||
 		die "the kernel does not build after ${kernel[$((i - 1))]##*/}"
 done
-"$TOP/scripts/kernel-build.sh" patched
+[ "$only" = 1 ] || "$TOP/scripts/kernel-build.sh" patched
 "$TOP/scripts/suite-build.sh"	# the pristine UAPI headers, among others
 hdr=$BUILD/obj/$BASE-headers
 
@@ -84,6 +87,10 @@ for ((i = nk; i < ${#series[@]}; i++)); do
 done
 [ "$nprefix" -gt 0 ] || die "no selftests patch in $SERIES_DIR"
 suite_cmd_tail >> "$cmd"
+if [ "$only" = 1 ]; then
+	step "the suite builds after each of the $nprefix selftests patches"
+	exit 0
+fi
 
 step "running the programs of each prefix on the patched kernel"
 results=$BUILD/results/$BASE-bisect
