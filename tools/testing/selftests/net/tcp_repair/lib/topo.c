@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -108,32 +109,63 @@ struct route_args {
 };
 
 /*
- * A UDP socket bound to @src and connected to @dst: bind() fails while the
- * address is missing (or tentative) and connect() while there is no route.
- * IPv6 installs the local route of a new address asynchronously.
+ * One try: a UDP socket bound to @src and connected to @dst. bind() fails
+ * while the address is missing (or tentative) and connect() while there
+ * is no route. IPv6 installs the local route of a new address
+ * asynchronously, after the address and its prefix route: until then
+ * connect() finds a route to our own address, but what arrives for it is
+ * dropped (IP_INNOROUTES), a SYN among them, which then waits for its
+ * retransmission (1 s). So when @dst is @src, the socket connects to
+ * itself and sends itself a datagram: only local delivery works once it
+ * arrives.
  */
+static int route_try(const struct sockaddr_storage *src,
+		     const struct sockaddr_storage *dst, const char **what)
+{
+	struct sockaddr_storage self;
+	socklen_t len = sizeof(self);
+	bool loop = dst == src;
+	char c = 0;
+	int fd, err;
+
+	*what = "socket";
+	fd = socket(src->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0)
+		return -errno;
+	*what = "bind";
+	err = bind(fd, (struct sockaddr *)src, tr_addr_len(src));
+	if (!err && loop) {
+		err = getsockname(fd, (struct sockaddr *)&self, &len);
+		dst = &self;
+	}
+	if (!err) {
+		*what = "connect";
+		err = connect(fd, (struct sockaddr *)dst, tr_addr_len(dst));
+	}
+	err = err ? -errno : 0;
+	if (!err && loop) {
+		*what = "local delivery";
+		err = send(fd, &c, 1, 0) == 1 ? 0 : -errno;
+		err = err ?: tr_poll(fd, POLLIN, tr_now_ms() + 2);
+		err = err ?: (recv(fd, &c, 1, 0) == 1 ? 0 : -errno);
+	}
+	close(fd);
+	return err;
+}
+
 static int route_wait_fn(void *arg)
 {
 	struct route_args *a = arg;
 	int64_t deadline = tr_now_ms() + a->timeout_ms;
 	struct sockaddr_storage dst = *a->dst;
-	const char *what;
-	int fd, err;
+	const char *what = "socket";
+	int err;
 
 	((struct sockaddr_in *)&dst)->sin_port = htons(9);
 	for (;;) {
-		fd = socket(a->src->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-		what = "bind";
-		err = bind(fd, (struct sockaddr *)a->src, tr_addr_len(a->src));
-		if (!err) {
-			what = "connect";
-			err = connect(fd, (struct sockaddr *)&dst,
-				      tr_addr_len(&dst));
-		}
-		err = err ? -errno : 0;
-		close(fd);
+		err = route_try(a->src, a->dst == a->src ? a->src : &dst,
+				&what);
 		if (!err)
 			return 0;
 		if (tr_now_ms() > deadline) {
