@@ -291,9 +291,12 @@ int tr_nl_addr(int nl, enum tr_nl_cmd cmd, const struct sockaddr_storage *a,
 						  "adding an address");
 }
 
-int tr_nl_route(int nl, enum tr_nl_cmd cmd, int type,
-		const struct sockaddr_storage *dst, int plen, const char *dev)
+static int route(int nl, enum tr_nl_cmd cmd, int type,
+		 const struct sockaddr_storage *dst, int plen, const char *dev,
+		 int rto_min_ms)
 {
+	struct rtattr *metrics;
+	uint32_t lock = 1 << RTAX_RTO_MIN, rto_min = rto_min_ms;
 	struct nl_msg m;
 	const void *p;
 	int idx = 0;
@@ -321,8 +324,28 @@ int tr_nl_route(int nl, enum tr_nl_cmd cmd, int type,
 	nl_attr(&m, RTA_DST, p, len);
 	if (dev)
 		nl_attr(&m, RTA_OIF, &idx, sizeof(idx));
+	if (rto_min_ms > 0) {
+		/* ip(8) locks rto_min: only a locked value overrides 200 ms */
+		metrics = nl_nest(&m, RTA_METRICS);
+		nl_attr(&m, RTAX_LOCK, &lock, sizeof(lock));
+		nl_attr(&m, RTAX_RTO_MIN, &rto_min, sizeof(rto_min));
+		nl_nest_end(&m, metrics);
+	}
 	return nl_talk(nl, &m, cmd == TR_NL_DEL ? "deleting a route" :
 						  "adding a route");
+}
+
+int tr_nl_route(int nl, enum tr_nl_cmd cmd, int type,
+		const struct sockaddr_storage *dst, int plen, const char *dev)
+{
+	return route(nl, cmd, type, dst, plen, dev, 0);
+}
+
+int tr_nl_route_rto(int nl, enum tr_nl_cmd cmd,
+		    const struct sockaddr_storage *dst, int plen,
+		    const char *dev, int rto_min_ms)
+{
+	return route(nl, cmd, RTN_UNICAST, dst, plen, dev, rto_min_ms);
 }
 
 int tr_nl_neigh(int nl, const struct sockaddr_storage *a, const char *mac,

@@ -105,9 +105,10 @@ int tr_counts_read(const struct tr_env *e, int frozen, int sender,
 }
 
 /*
- * The peer retransmits on its own schedule, at least 200 ms apart: read
- * the three counters until two readings 30 ms apart agree, so that no
- * segment is counted by the sender and still in flight to the socket.
+ * The peer retransmits on its own schedule, with backoff (20 ms, 40, 80...
+ * with the rto_min of the topologies' routes): read the three counters
+ * until two readings 30 ms apart agree, so that no segment is counted by
+ * the sender and still in flight to the socket.
  */
 int tr_counts_settle(const struct tr_env *e, int frozen, int sender,
 		     struct tr_counts *c)

@@ -10,7 +10,9 @@
  * the peer and the guest switch their /32 (/128) route to follow it. The
  * peer's and the guest's addresses live on their own loopback. Every
  * neighbour entry is permanent, on every path, from the start. No
- * link-local addresses: no DAD, router or MLD chatter.
+ * link-local addresses: no DAD, router or MLD chatter. Every route has
+ * rto_min TR_RTO_MIN_MS, and target has closed a first connection with
+ * the peer (topo_warm()).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -18,6 +20,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <linux/rtnetlink.h>
@@ -90,7 +93,8 @@ static int dev_route(struct tr_topo *t, enum tr_ns ns, enum tr_nl_cmd cmd,
 	struct sockaddr_storage a;
 
 	host_addr(t, h, &a);
-	return tr_nl_route(t->nl[ns], cmd, RTN_UNICAST, &a, plen(t), dev);
+	return tr_nl_route_rto(t->nl[ns], cmd, &a, plen(t), dev,
+			       TR_RTO_MIN_MS);
 }
 
 /* ip neigh replace HOST lladdr MAC dev DEV nud permanent in @ns */
@@ -290,6 +294,53 @@ static int topo_outer(struct tr_topo *t, enum tr_ns outer, enum tr_host self,
 	return err ?: wait_routes(t, outer, self, migrating);
 }
 
+/*
+ * Target has talked to the peer before (and to the guest, with one): a
+ * connection from @outer's address @self to the migrating address @addr,
+ * there for the time being, closed in order. Its RTT stays in target's
+ * tcp_metrics, and a socket restored there later starts with the RTO of
+ * that known path (tcp_init_metrics(): rto_min here), not the 1 s probe
+ * timeout and 3 s RTO of a path without an RTT sample: TCP_REPAIR restores
+ * no RTT. Routes and addresses are then as before.
+ */
+static int topo_warm(struct tr_topo *t, enum tr_ns outer, enum tr_host self,
+		     enum tr_host addr)
+{
+	struct sockaddr_storage svc, cli;
+	int lfd, c, a, err;
+
+	tr_addr(t->family, addr, 0, &svc);
+	tr_addr(t->family, self, 0, &cli);
+	err = lo_addr(t, TR_TARGET, TR_NL_ADD, addr);
+	err = err ?: wait_routes(t, TR_TARGET, addr, self);
+	err = err ?: dev_route(t, outer, TR_NL_REPLACE, addr,
+			       link_of(outer, TR_TARGET)->name);
+	if (err)
+		return err;
+	lfd = tr_listen(t->ns[TR_TARGET], &svc, -1);
+	if (lfd < 0)
+		return lfd;
+	err = tr_connect_to(lfd, t->ns[outer], &cli, 0, &c, &a);
+	close(lfd);
+	if (err)
+		return err;
+	/* The other end closes first: target's passes LAST_ACK, which saves */
+	err = shutdown(c, SHUT_WR) ? -errno : 0;
+	err = err ?: tr_recv_eof(a, TR_ARRIVAL_TIMEOUT);
+	err = err ?: shutdown(a, SHUT_WR) ? -errno : 0;
+	err = err ?: tr_wait_closed(a, TR_ARRIVAL_TIMEOUT);
+	close(a);
+	close(c);
+	if (err) {
+		tr_log("target's first connection to %s: %s",
+		       tr_addr_str(&cli), strerror(-err));
+		return err;
+	}
+	err = lo_addr(t, TR_TARGET, TR_NL_DEL, addr);
+	return err ?: dev_route(t, outer, TR_NL_REPLACE, addr,
+				link_of(outer, TR_ORIGIN)->name);
+}
+
 int tr_topo_init(struct tr_topo *t, int family, unsigned int flags)
 {
 	unsigned int i;
@@ -317,6 +368,9 @@ int tr_topo_init(struct tr_topo *t, int family, unsigned int flags)
 	if (!err && flags & TR_TOPO_GUEST)
 		err = topo_outer(t, TR_GUEST, TR_BACKEND, TR_RELAY);
 	err = err ?: wait_home(t, TR_ORIGIN);
+	err = err ?: topo_warm(t, TR_PEER, TR_CLIENT, TR_SERVICE);
+	if (!err && flags & TR_TOPO_GUEST)
+		err = topo_warm(t, TR_GUEST, TR_BACKEND, TR_RELAY);
 	if (err)
 		tr_topo_fini(t);
 	return err;
