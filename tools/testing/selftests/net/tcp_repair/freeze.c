@@ -294,6 +294,9 @@ TEST_F_TIMEOUT(freeze, dump_window_race, TEST_TIMEOUT)
 	ASSERT_EQ(0, tr_wait_arrival(e->origin, &s0, drops0, e->peer,
 				     sizeof(late), TR_ARRIVAL_TIMEOUT))
 		TH_LOG("the late data never reached the socket");
+	/* Acknowledged, it would be in no image, and lost for good */
+	ASSERT_EQ((int)sizeof(late), tr_outq(e->peer))
+		TH_LOG("the socket being dumped acknowledged the late data");
 
 	ASSERT_EQ(0, tr_env_migrate(e, &d, TCP_REPAIR_OFF));
 	ASSERT_EQ(0, tr_expect_data(e->target, queued, sizeof(queued),

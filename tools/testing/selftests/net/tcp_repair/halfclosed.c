@@ -495,6 +495,7 @@ static void run_peer_sending(struct __test_metadata *_metadata,
 {
 	struct tr_snap s0;
 	int64_t drops0;
+	int outq;
 
 	prepare(_metadata, self, state, true);
 	self->peer_sending = true;
@@ -505,11 +506,17 @@ static void run_peer_sending(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, tr_snap_take(self->env.origin, &s0));
 	drops0 = tr_drops(self->env.origin);
+	/* Unacknowledged before the burst, and after it */
+	outq = tr_outq(self->env.peer);
+	ASSERT_LE(0, outq);
+	outq += STREAM_LEN;
 	peer_burst(_metadata, self);
 	ASSERT_EQ(0, tr_wait_arrival(self->env.origin, &s0, drops0,
-				     self->env.peer, tr_outq(self->env.peer),
-				     TR_ARRIVAL_TIMEOUT))
+				     self->env.peer, outq, TR_ARRIVAL_TIMEOUT))
 		TH_LOG("the peer's data never reached the socket being dumped");
+	/* Acknowledged, it would be in no image, and lost for good */
+	ASSERT_EQ(outq, tr_outq(self->env.peer))
+		TH_LOG("the socket being dumped acknowledged the peer's data");
 
 	migrate(_metadata, self, variant);
 	check(_metadata, self, self->env.peer, self->env.target);
