@@ -161,6 +161,13 @@ static void fuzz_seg(uint32_t *x, const struct tr_snap *s, struct tr_seg *seg,
 	seg->len = fuzz_next(x) % 3 ? 0 : 1 + fuzz_next(x) % 1400;
 }
 
+/* What a segment a socket acted upon leaves, for good */
+static bool acted_upon(const struct tr_snap *a, const struct tr_snap *b)
+{
+	return a->state != b->state || a->rcv_seq != b->rcv_seq ||
+	       a->outq != b->outq || a->ctl_out != b->ctl_out;
+}
+
 TEST_F_TIMEOUT(freeze, fuzz_frozen, TEST_TIMEOUT)
 {
 	struct tr_env *e = &self->env;
@@ -176,6 +183,7 @@ TEST_F_TIMEOUT(freeze, fuzz_frozen, TEST_TIMEOUT)
 	const char *env;
 	socklen_t len;
 	uint32_t x;
+	int raw;
 
 	env = getenv("TR_FUZZ_SEED");
 	if (env)
@@ -195,21 +203,25 @@ TEST_F_TIMEOUT(freeze, fuzz_frozen, TEST_TIMEOUT)
 	ASSERT_EQ(0, tr_snap_take(e->origin, &s0));
 	ASSERT_EQ(0, tr_counts_settle(e, e->origin, -1, &c0));
 
+	raw = tr_inject_open(e->topo.ns[TR_ORIGIN], &src);
+	ASSERT_LE(0, raw);
 	deadline = tr_now_ms() + FUZZ_TIME_MS;
 	while (sent < FUZZ_SEGS && tr_now_ms() < deadline) {
 		fuzz_seg(&x, &s0, &seg, opt);
 		seg.data = payload;
-		ASSERT_EQ(0, tr_inject(e->topo.ns[TR_ORIGIN], &src, &dst,
-				       &seg))
+		ASSERT_EQ(0, tr_inject_send(raw, &src, &dst, &seg))
 			TH_LOG("segment %ld", sent);
 		sent++;
 		if (seg.flags & (TR_ACK | TR_RST | TR_SYN))
 			expect_repair++;
 	}
+	close(raw);
 	TH_LOG("%ld segments, %ld with ACK, RST or SYN", sent, expect_repair);
 
+	/* Until each one was dropped, or one was acted upon: a failure */
 	deadline = tr_now_ms() + TR_ARRIVAL_TIMEOUT;
 	while (tr_drops(e->origin) < c0.drops + sent &&
+	       !tr_snap_take(e->origin, &s1) && !acted_upon(&s0, &s1) &&
 	       tr_now_ms() < deadline)
 		tr_msleep(5);
 	ASSERT_EQ(0, tr_counts_settle(e, e->origin, -1, &c1));

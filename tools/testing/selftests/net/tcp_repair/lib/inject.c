@@ -96,17 +96,69 @@ static void unmap(const struct sockaddr_storage *in,
 	memcpy(&sin->sin_addr, &sin6->sin6_addr.s6_addr[12], 4);
 }
 
-int tr_inject(int ns, const struct sockaddr_storage *src_in,
-	      const struct sockaddr_storage *dst_in, const struct tr_seg *seg)
+/* The kernel computes the TCP checksum of what we send, or not */
+static int ipv6_checksum(int fd, bool on)
 {
-	struct sockaddr_storage src, dst, bsrc, bdst;
+	int off = on ? TR_TCPHDR_CSUM_OFF : -1, err;
+
+	if (!setsockopt(fd, SOL_IPV6, IPV6_CHECKSUM, &off, sizeof(off)))
+		return 0;
+	err = -errno;
+	tr_log("setsockopt(IPV6_CHECKSUM, %d): %s", off, strerror(-err));
+	return err;
+}
+
+int tr_inject_open(int ns, const struct sockaddr_storage *src_in)
+{
+	struct sockaddr_storage src;
+	int fd, err, one = 1;
+
+	unmap(src_in, &src);
+	fd = tr_ns_socket(ns, src.ss_family, SOCK_RAW | SOCK_CLOEXEC,
+			  IPPROTO_TCP);
+	if (fd < 0)
+		return fd;
+	if (src.ss_family == AF_INET)
+		err = setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one));
+	else
+		err = setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &one,
+				 sizeof(one));
+	if (err) {
+		err = -errno;
+		tr_log("setsockopt(IP(V6)_TRANSPARENT): %s", strerror(errno));
+		close(fd);
+		return err;
+	}
+
+	/* A raw socket takes no port: the ports are in our header */
+	((struct sockaddr_in *)&src)->sin_port = 0;
+	if (bind(fd, (struct sockaddr *)&src, tr_addr_len(&src))) {
+		err = -errno;
+		tr_log("raw bind(%s): %s", tr_addr_str(&src), strerror(errno));
+		close(fd);
+		return err;
+	}
+	err = src.ss_family == AF_INET6 ? ipv6_checksum(fd, true) : 0;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int tr_inject_send(int fd, const struct sockaddr_storage *src_in,
+		   const struct sockaddr_storage *dst_in,
+		   const struct tr_seg *seg)
+{
+	struct sockaddr_storage src, dst;
 	size_t hlen = sizeof(struct tr_tcphdr) + seg->optlen;
 	size_t len = hlen + seg->len;
 	struct tr_tcphdr *th;
-	int fd, err = 0, one = 1;
+	bool v6_bad;
 	uint16_t csum;
 	ssize_t n;
 	char *pkt;
+	int err;
 
 	unmap(src_in, &src);
 	unmap(dst_in, &dst);
@@ -131,62 +183,42 @@ int tr_inject(int ns, const struct sockaddr_storage *src_in,
 		memcpy(pkt + sizeof(*th), seg->opts, seg->optlen);
 	if (seg->len)
 		memcpy(pkt + hlen, seg->data, seg->len);
-
-	fd = tr_ns_socket(ns, src.ss_family, SOCK_RAW | SOCK_CLOEXEC,
-			  IPPROTO_TCP);
-	if (fd < 0) {
-		free(pkt);
-		return fd;
-	}
-	if (src.ss_family == AF_INET)
-		err = setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one));
-	else
-		err = setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &one,
-				 sizeof(one));
-	if (err) {
-		err = -errno;
-		tr_log("setsockopt(IP(V6)_TRANSPARENT): %s", strerror(errno));
-		goto out;
-	}
-
-	/* A raw socket takes no port: the ports are in our header */
-	bsrc = src;
-	bdst = dst;
-	((struct sockaddr_in *)&bsrc)->sin_port = 0;
-	((struct sockaddr_in *)&bdst)->sin_port = 0;
-	if (bind(fd, (struct sockaddr *)&bsrc, tr_addr_len(&bsrc))) {
-		err = -errno;
-		tr_log("raw bind(%s): %s", tr_addr_str(&bsrc), strerror(errno));
-		goto out;
-	}
-
-	if (src.ss_family == AF_INET6 && !seg->bad_csum) {
-		int off = TR_TCPHDR_CSUM_OFF;
-
-		if (setsockopt(fd, SOL_IPV6, IPV6_CHECKSUM, &off,
-			       sizeof(off))) {
-			err = -errno;
-			tr_log("setsockopt(IPV6_CHECKSUM): %s",
-			       strerror(errno));
-			goto out;
-		}
-	} else {
+	v6_bad = src.ss_family == AF_INET6 && seg->bad_csum;
+	if (src.ss_family == AF_INET || v6_bad) {
 		csum = tcp_csum(&src, &dst, pkt, len);
 		if (seg->bad_csum)
 			csum ^= 0x5a5a;
 		th->csum = htons(csum);
 	}
 
-	n = sendto(fd, pkt, len, 0, (struct sockaddr *)&bdst,
-		   tr_addr_len(&bdst));
-	if (n != (ssize_t)len) {
+	((struct sockaddr_in *)&dst)->sin_port = 0;
+	err = v6_bad ? ipv6_checksum(fd, false) : 0;
+	n = err ? 0 : sendto(fd, pkt, len, 0, (struct sockaddr *)&dst,
+			     tr_addr_len(&dst));
+	if (!err && n != (ssize_t)len) {
 		err = n < 0 ? -errno : -EIO;
 		tr_log("raw sendto(%s): %s", tr_addr_str(&dst),
 		       n < 0 ? strerror(errno) : "short write");
 	}
-out:
-	close(fd);
+	if (v6_bad) {
+		int again = ipv6_checksum(fd, true);
+
+		err = err ?: again;
+	}
 	free(pkt);
+	return err;
+}
+
+int tr_inject(int ns, const struct sockaddr_storage *src,
+	      const struct sockaddr_storage *dst, const struct tr_seg *seg)
+{
+	int fd, err;
+
+	fd = tr_inject_open(ns, src);
+	if (fd < 0)
+		return fd;
+	err = tr_inject_send(fd, src, dst, seg);
+	close(fd);
 	return err;
 }
 

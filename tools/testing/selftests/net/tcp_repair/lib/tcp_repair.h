@@ -449,6 +449,12 @@ struct tr_seg {
  */
 int tr_inject(int ns, const struct sockaddr_storage *src,
 	      const struct sockaddr_storage *dst, const struct tr_seg *seg);
+/* The same in two steps, for many segments: the raw socket, bound to @src */
+int tr_inject_open(int ns, const struct sockaddr_storage *src);
+/* @seg from @src to @dst through raw socket @fd, bound to @src */
+int tr_inject_send(int fd, const struct sockaddr_storage *src,
+		   const struct sockaddr_storage *dst,
+		   const struct tr_seg *seg);
 /* The same, sent again while it finds no route (a new IPv6 address) */
 int tr_inject_routed(int ns, const struct sockaddr_storage *src,
 		     const struct sockaddr_storage *dst,
