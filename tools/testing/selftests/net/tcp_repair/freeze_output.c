@@ -9,7 +9,11 @@
  * Lingering originals: the copy is restored in target with the
  * TCP_TIMESTAMP dumped once (as real tools do) a few hundred milliseconds
  * after the dump, while the original keeps its address and its route to
- * the peer, frozen, for several RTOs or keepalive periods.
+ * the peer, frozen, for several RTOs, or past its keepalive timeout.
+ *
+ * The waits that check that nothing happens end at the time by which a
+ * socket outside repair mode would have acted, with a margin, or as soon
+ * as the frozen socket does send something: the test fails then anyway.
  *
  * Topology (lib/topo.c): peer <-> origin, peer <-> target.
  */
@@ -84,6 +88,18 @@ static int rto_ms(int fd)
 	return tr_tcp_info(fd, &ti) ? 1000 : ti.tcpi_rto / 1000;
 }
 
+/*
+ * Wait until @until (tr_now_ms()), the time by which a socket outside
+ * repair mode would have sent something, or until the frozen @fd sends
+ * anything after all (@segs its tcpi_segs_out when frozen): the checks
+ * that follow fail then, there is nothing more to wait for.
+ */
+static void frozen_until(int fd, uint32_t segs, int64_t until)
+{
+	while (tr_now_ms() < until && segs_out(fd) == segs)
+		tr_msleep(10);
+}
+
 static int keepalive(int fd, int idle, int intvl, int cnt)
 {
 	return tr_setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE") ?:
@@ -142,9 +158,10 @@ TEST_F_TIMEOUT(freeze_output, linger_retransmit, TEST_TIMEOUT)
 	ASSERT_EQ(0, tr_wait_inq(e->peer, sizeof(in_flight),
 				 TR_ARRIVAL_TIMEOUT));
 	ASSERT_EQ(sizeof(in_flight), tr_outq(e->origin));
+	/* Five RTOs, and no less than TCP_RTO_MIN (200 ms) */
 	linger = 5 * rto_ms(e->origin);
-	if (linger < 2000)
-		linger = 2000;
+	if (linger < 200)
+		linger = 200;
 
 	ASSERT_EQ(0, tr_repair(e->origin, TCP_REPAIR_ON));
 	frozen_segs = segs_out(e->origin);
@@ -164,7 +181,7 @@ TEST_F_TIMEOUT(freeze_output, linger_retransmit, TEST_TIMEOUT)
 				    TR_ARRIVAL_TIMEOUT));
 	ASSERT_EQ(0, tr_expect_data(e->peer, more_out, sizeof(more_out),
 				    TR_RETRANS_TIMEOUT));
-	tr_msleep(linger);
+	frozen_until(e->origin, frozen_segs, tr_now_ms() + linger);
 
 	EXPECT_EQ(frozen_segs, segs_out(e->origin))
 		TH_LOG("the frozen original sent %u segments in %d ms",
@@ -192,10 +209,13 @@ TEST_F_TIMEOUT(freeze_output, linger_keepalive, TEST_TIMEOUT)
 {
 	struct tr_env *e = &self->env;
 	uint32_t frozen_segs;
+	int64_t idle_since;
 	struct tr_dump d;
 
 	ASSERT_EQ(0, keepalive(e->origin, 1, 1, 1));
 	ASSERT_EQ(0, tr_exchange(e->peer, e->origin, 2000, 1));
+	/* Both ends have everything: origin receives nothing from now on */
+	idle_since = tr_now_ms();
 
 	ASSERT_EQ(0, tr_repair(e->origin, TCP_REPAIR_ON));
 	frozen_segs = segs_out(e->origin);
@@ -203,8 +223,11 @@ TEST_F_TIMEOUT(freeze_output, linger_keepalive, TEST_TIMEOUT)
 	tr_msleep(RESTORE_DELAY_MS);
 	ASSERT_EQ(0, restore_elsewhere(e, &d));
 
-	/* Idle for four keepalive periods of the original */
-	tr_msleep(4000);
+	/*
+	 * Past the original's keepalive timeout: a probe 1 s after the last
+	 * segment it received, a reset 1 s later, and half a second more
+	 */
+	frozen_until(e->origin, frozen_segs, idle_since + 2500);
 	EXPECT_EQ(frozen_segs, segs_out(e->origin))
 		TH_LOG("the frozen original sent %u segments",
 		       segs_out(e->origin) - frozen_segs);
@@ -233,23 +256,29 @@ TEST_F_TIMEOUT(freeze_output, dump_sends_nothing, TEST_TIMEOUT)
 	uint32_t frozen_segs, rcv_seq, snd_seq;
 	int64_t deadline;
 	struct tcp_info ti;
-	ssize_t queued;
+	ssize_t queued, n;
 	int tries, wait;
 
 	tr_fill(out, sizeof(out), 1);
 	tr_fill(small, sizeof(small), 2);
-	/* The peer reads nothing: its receive buffer fills, its window closes */
-	queued = tr_send_all(e->origin, out, sizeof(out), 1000);
-	ASSERT_LT(0, queued);
-
-	/* Nothing in flight, unsent data waiting: the window is closed */
+	/*
+	 * The peer reads nothing: its receive buffer fills, its window
+	 * closes. Origin writes until nothing is in flight and unsent data
+	 * waits: the window is closed.
+	 */
+	queued = 0;
 	deadline = tr_now_ms() + TR_RETRANS_TIMEOUT;
 	do {
+		n = send(e->origin, out + queued, sizeof(out) - queued,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0)
+			queued += n;
 		ASSERT_EQ(0, tr_tcp_info(e->origin, &ti));
 		if (!ti.tcpi_unacked && tr_outq_nsd(e->origin) > 0)
 			break;
-		tr_msleep(10);
+		tr_poll(e->origin, POLLOUT, tr_now_ms() + 10);
 	} while (tr_now_ms() < deadline);
+	ASSERT_LT(0, queued);
 	ASSERT_EQ(0, ti.tcpi_unacked);
 	ASSERT_LT(0, tr_outq_nsd(e->origin));
 
@@ -286,11 +315,16 @@ TEST_F_TIMEOUT(freeze_output, dump_sends_nothing, TEST_TIMEOUT)
 		tr_dump_free(&d);
 	}
 
-	/* Past the delayed ACK and the next zero window probe */
+	/*
+	 * Past the delayed ACK (200 ms at most, TCP_DELACK_MAX) and the next
+	 * zero window probe (the RTO, 200 ms at least, shifted by the backoff:
+	 * tcp_probe0_base()), and 300 ms more
+	 */
 	ASSERT_EQ(0, tr_tcp_info(e->origin, &ti));
-	wait = (ti.tcpi_rto / 1000) << ti.tcpi_backoff;
-	wait = (wait < 1000 ? 1000 : wait > 5000 ? 5000 : wait) + 500;
-	tr_msleep(wait);
+	wait = ti.tcpi_rto / 1000 < 200 ? 200 : ti.tcpi_rto / 1000;
+	wait <<= ti.tcpi_backoff < 5 ? ti.tcpi_backoff : 5;
+	wait += 300;
+	frozen_until(e->origin, frozen_segs, tr_now_ms() + wait);
 
 	EXPECT_EQ(frozen_segs, segs_out(e->origin))
 		TH_LOG("the frozen socket sent %u segments in %d ms",
@@ -337,7 +371,7 @@ TEST_F_TIMEOUT(freeze_output, thaw, TEST_TIMEOUT)
 	struct tr_env *e = &self->env;
 	uint32_t frozen_segs, retrans, idle_segs;
 	int64_t start, took, deadline;
-	int rto;
+	int rto, frozen;
 
 	tr_fill(data, sizeof(data), 1);
 	ASSERT_EQ(0, keepalive(e->origin, 1, 1, 3));
@@ -350,10 +384,12 @@ TEST_F_TIMEOUT(freeze_output, thaw, TEST_TIMEOUT)
 	ASSERT_EQ(0, tr_repair(e->origin, TCP_REPAIR_ON));
 	frozen_segs = segs_out(e->origin);
 	retrans = total_retrans(e->origin);
-	tr_msleep(3 * rto);
+	/* Three RTOs, and no less than TCP_RTO_MIN (200 ms) */
+	frozen = 3 * rto < 200 ? 200 : 3 * rto;
+	frozen_until(e->origin, frozen_segs, tr_now_ms() + frozen);
 	EXPECT_EQ(frozen_segs, segs_out(e->origin))
 		TH_LOG("the frozen socket sent %u segments in %d ms",
-		       segs_out(e->origin) - frozen_segs, 3 * rto);
+		       segs_out(e->origin) - frozen_segs, frozen);
 	ASSERT_EQ(sizeof(data), tr_outq(e->origin));
 
 	ASSERT_EQ(0, tr_topo_block(&e->topo, TR_PEER, false));
@@ -470,10 +506,10 @@ TEST_F_TIMEOUT(freeze_output, fastopen_child, TEST_TIMEOUT)
 	struct sockaddr_storage svc, client;
 	struct tr_env *e = &self->env;
 	int lfd, child = -1, fd, qlen = 16;
+	int64_t drops, syn_time, deadline;
 	uint32_t segs, retrans;
 	char syn_data[500];
 	struct pollfd pfd;
-	int64_t drops;
 
 	tr_fill(syn_data, sizeof(syn_data), 1);
 	ASSERT_EQ(0, tr_ns_run(e->topo.ns[TR_ORIGIN], sysctl_write, &srv));
@@ -492,6 +528,7 @@ TEST_F_TIMEOUT(freeze_output, fastopen_child, TEST_TIMEOUT)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&client,
 			  tr_addr_len(&client)));
+	syn_time = tr_now_ms();
 	ASSERT_EQ(sizeof(syn_data),
 		  sendto(fd, syn_data, sizeof(syn_data), MSG_FASTOPEN,
 			 (struct sockaddr *)&svc, tr_addr_len(&svc)));
@@ -509,8 +546,16 @@ TEST_F_TIMEOUT(freeze_output, fastopen_child, TEST_TIMEOUT)
 	ASSERT_LE(0, drops);
 	ASSERT_EQ(0, tr_topo_block(&e->topo, TR_ORIGIN, false));
 
-	/* Past the child's SYN-ACK timer and the client's SYN timer (1 s) */
-	tr_msleep(2500);
+	/*
+	 * Past the child's SYN-ACK timer and the client's SYN timer (1 s
+	 * from the SYN, which the child answered at once), 300 ms more, and
+	 * until the client's second SYN reached the child
+	 */
+	deadline = syn_time + 1000 + 300;
+	frozen_until(child, segs, deadline);
+	while (tr_drops(child) == drops && segs_out(child) == segs &&
+	       tr_now_ms() < deadline + TR_ARRIVAL_TIMEOUT)
+		tr_msleep(10);
 	EXPECT_STREQ("SYN_RECV", tr_state_str(tr_tcp_state(child)));
 	EXPECT_EQ(segs, segs_out(child));
 	EXPECT_EQ(retrans, total_retrans(child))
