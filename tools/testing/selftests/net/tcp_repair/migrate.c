@@ -282,7 +282,7 @@ TEST_F_TIMEOUT(migrate, stream, TEST_TIMEOUT)
 		"guest's sender", "peer's receiver",
 	};
 	int64_t start, deadline, progress[2];
-	int status[NPROC] = {}, i, left;
+	int status[NPROC] = {}, i, left, stall;
 	uint64_t rcvd[2] = { 0, 0 };
 	struct tr_verdict v = {};
 	struct stream *s;
@@ -335,6 +335,7 @@ TEST_F_TIMEOUT(migrate, stream, TEST_TIMEOUT)
 			__atomic_store_n(&s[1].may_close, 1, __ATOMIC_RELAXED);
 		}
 		/* Each direction on its own: one may stall, the other not */
+		stall = tr_relay_stall_ms(&self->m.relay);
 		for (i = 0; i < 2; i++) {
 			uint64_t now = __atomic_load_n(&s[i].rcvd,
 						       __ATOMIC_RELAXED);
@@ -344,14 +345,13 @@ TEST_F_TIMEOUT(migrate, stream, TEST_TIMEOUT)
 				progress[i] = tr_now_ms();
 			}
 			if (rcvd[i] < STREAM_BYTES &&
-			    tr_now_ms() - progress[i] > TR_MIG_STALL_MS &&
-			    tr_now_ms() - self->m.relay.progress_ms >
-			    TR_MIG_STALL_MS)
+			    tr_now_ms() - progress[i] > stall &&
+			    tr_now_ms() - self->m.relay.progress_ms > stall)
 				tr_verdict_set(&v, "stall",
-					       "%s: %llu of %u bytes received, nothing for %d s after migration %d",
+					       "%s: %llu of %u bytes received, nothing for %d ms after migration %d",
 					       i ? "guest to peer" : "peer to guest",
 					       (unsigned long long)rcvd[i],
-					       STREAM_BYTES, TR_MIG_STALL_MS / 1000,
+					       STREAM_BYTES, stall,
 					       self->m.relay.migrations);
 		}
 		if (v.reason[0])

@@ -255,7 +255,7 @@ TEST_F_TIMEOUT(migrate, iperf3, TEST_TIMEOUT)
 	long long sent, rcvd;
 	char *cjson, *sjson;
 	char *client[16], *server[16];
-	int n = 0;
+	int n = 0, stall;
 
 	if (!in_path("iperf3"))
 		SKIP(return, "iperf3 is needed (Debian package iperf3)");
@@ -325,11 +325,12 @@ TEST_F_TIMEOUT(migrate, iperf3, TEST_TIMEOUT)
 			tr_relay_verdict(&self->m.relay, &v);
 			break;
 		}
-		if (tr_now_ms() - self->m.relay.progress_ms > TR_MIG_STALL_MS)
+		stall = tr_relay_stall_ms(&self->m.relay);
+		if (tr_now_ms() - self->m.relay.progress_ms > stall)
 			tr_verdict_set(&v, "stall",
-				       "%llu bytes relayed, nothing for %d s after migration %d",
+				       "%llu bytes relayed, nothing for %d ms after migration %d",
 				       (unsigned long long)self->m.relay.total,
-				       TR_MIG_STALL_MS / 1000, self->m.relay.migrations);
+				       stall, self->m.relay.migrations);
 		else if (tr_now_ms() > deadline)
 			tr_verdict_set(&v, "timeout",
 				       "%llu bytes relayed in %d s",

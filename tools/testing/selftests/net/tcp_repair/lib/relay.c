@@ -789,6 +789,11 @@ void tr_relay_check(const struct tr_relay *r, int want, struct tr_verdict *v)
 			       r->dumps_changed);
 }
 
+int tr_relay_stall_ms(const struct tr_relay *r)
+{
+	return r->acked_bytes ? TR_MIG_LOSS_STALL_MS : TR_MIG_STALL_MS;
+}
+
 bool tr_relay_due(const struct tr_relay *r, int want, uint64_t done,
 		  uint64_t total)
 {

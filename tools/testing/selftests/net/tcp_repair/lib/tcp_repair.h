@@ -646,6 +646,13 @@ void tr_relay_verdict(const struct tr_relay *r, struct tr_verdict *v);
  * image consistent.
  */
 void tr_relay_check(const struct tr_relay *r, int want, struct tr_verdict *v);
+/*
+ * How long nothing may move before the stream counts as stuck:
+ * TR_MIG_STALL_MS, or once originals acknowledged bytes in repair mode
+ * (bytes in no image, which their senders will not send again: the copies
+ * wait for them forever), TR_MIG_LOSS_STALL_MS.
+ */
+int tr_relay_stall_ms(const struct tr_relay *r);
 /* A migration is due each time another 1/(@want + 2) of @total went by */
 bool tr_relay_due(const struct tr_relay *r, int want, uint64_t done,
 		  uint64_t total);
@@ -665,6 +672,7 @@ void tr_relay_report(const struct tr_relay *r, int want,
 #define TR_MIG_RATE		(2 << 20)
 #define TR_MIG_RUN_TIMEOUT	120000	/* ms, one transfer with migrations */
 #define TR_MIG_STALL_MS		15000	/* nothing moved: the stream is stuck */
+#define TR_MIG_LOSS_STALL_MS	2000	/* the same, bytes known lost */
 #ifndef TR_MIGRATIONS
 #define TR_MIGRATIONS		4	/* origin -> target -> origin ... */
 #endif
