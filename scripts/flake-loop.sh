@@ -133,10 +133,9 @@ fi
 # failed in none of its runs, or in all of them for an expected failure. A
 # run whose guest died shows as "missing runs" for the tests it lacks.
 want=$([ -z "$expected" ] || sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$expected")
-total=0
+total=$(find "$out" -maxdepth 2 -path '*/run-*/meta' | wc -l)
 for m in "$out"/run-*/meta; do
 	[ -f "$m" ] || continue
-	total=$((total + 1))
 	d=${m%/meta}
 	c=$(sed -n 's/^repo //p' "$m")
 	[ -f "$d/output.log" ] || continue
