@@ -37,12 +37,12 @@ fi
 	echo "Written by \`make bench\` (scripts/bench-*.sh, bench/*.c) on $(date -u '+%F %H:%M UTC'):"
 	echo "Debian linux-source-$BASE ($release), unpatched and patched. Each section names"
 	echo "its kernels: \`make bench\` uses the flavours base-bench and patched-bench, the"
-	echo "suite's configuration plus kconfig/bench.config (nftables). Guests under QEMU"
+	echo "suite's configuration plus kconfig/bench.config (nftables, -O2). Guests under QEMU"
 	echo "TCG with ${VM_CPUS:-2} vCPUs and ${VM_MEM:-2G}; host: $(nproc) x $cpu, shared with"
 	echo "other builds (host load is given per measurement).$elapsed"
 	echo "Benchmarks print figures; nothing here passes or fails on a threshold."
 	[ -z "${BENCH_NOTE:-}" ] || { echo; echo "$BENCH_NOTE"; }
-	section "Fast path: machine code of tcp_rcv_established()" fastpath.md
+	section "Fast path: machine code of the TCP hot functions" fastpath.md
 	section "Fast path: iperf3 throughput, patched / unpatched" iperf.md
 	section "Freeze cost: TCP_REPAIR_ON against an nftables rule and a blackhole route" freeze.md
 	section "Migration downtime: dump + restore per connection" migrate.md
