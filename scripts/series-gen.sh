@@ -117,12 +117,15 @@ awk -v splitf="${SPLIT#"$TOP"/}" '
 	$1 == "patch" && NF == 2 { name = $2; order[++np] = name; next }
 	name == "" { printf "%s:%d: a path before any \"patch\" line\n", splitf, FNR > "/dev/stderr"; bad = 1; next }
 	{
-		pat = $1; hit = 0
+		pat = $1; hit = 0; optional = sub(/^\?/, "", pat)
 		for (i = 1; i <= n; i++) {
 			if (taken[i] != "") continue
-			if (match_glob(files[i], pat)) { taken[i] = name; hit = 1 }
+			if (match_glob(files[i], pat)) {
+				taken[i] = name; hit = 1
+				if (optional) printf "%s:%d: note: %s goes to %s, place it\n", splitf, FNR, files[i], name > "/dev/stderr"
+			}
 		}
-		if (!hit) { printf "%s:%d: \"%s\" matches no file left\n", splitf, FNR, pat > "/dev/stderr"; bad = 1 }
+		if (!hit && !optional) { printf "%s:%d: \"%s\" matches no file left\n", splitf, FNR, pat > "/dev/stderr"; bad = 1 }
 	}
 	function match_glob(s, p,   r) {
 		r = p
@@ -187,6 +190,7 @@ programs=$(sed -n 's/^\(TEST_GEN_PROGS\|TEST_GEN_PROGS_EXTENDED\|TEST_PROGS\)[[:
 parent=$last
 nth=0
 for name in "${names[@]}"; do
+	grep -q "^$name	" "$tmp/plan" || continue	# a patch left empty
 	nth=$((nth + 1))
 	awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$tmp/plan" >> "$tmp/present"
 	while IFS= read -r f; do
