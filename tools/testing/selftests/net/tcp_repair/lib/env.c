@@ -10,6 +10,7 @@
 #endif
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "tcp_repair.h"
@@ -44,16 +45,59 @@ int tr_env_connect(struct tr_env *e)
 	return err;
 }
 
+/* The topologies of tr_env_share(), their netlink sockets closed */
+static struct tr_topo shared[4];
+static unsigned int nshared;
+
+int tr_env_share(int family, unsigned int flags)
+{
+	struct tr_topo *t = &shared[nshared];
+	int err, i;
+
+	if (nshared == ARRAY_SIZE(shared))
+		return -ENOSPC;
+	err = tr_topo_init(t, family, flags & TR_TOPO_GUEST);
+	if (err)
+		return err;
+	/* Each user opens its own: no reply is ever read by another */
+	for (i = 0; i < TR_NS_NR; i++) {
+		if (t->nl[i] >= 0)
+			close(t->nl[i]);
+		t->nl[i] = -1;
+	}
+	nshared++;
+	return 0;
+}
+
+static const struct tr_topo *shared_topo(int family, unsigned int flags)
+{
+	unsigned int i;
+
+	for (i = 0; i < nshared; i++)
+		if (shared[i].family == family &&
+		    (shared[i].flags & TR_TOPO_GUEST) == (flags & TR_TOPO_GUEST))
+			return &shared[i];
+	return NULL;
+}
+
 int tr_env_init(struct tr_env *e, int family, unsigned int flags)
 {
-	int err;
+	unsigned int topo_flags = flags & ~(TR_ENV_PAIR | TR_ENV_TRACE);
+	const struct tr_topo *made;
+	int err = -ENOENT;
 
 	memset(e, 0, sizeof(*e));
 	e->peer = -1;
 	e->origin = -1;
 	e->target = -1;
-	err = tr_topo_init(&e->topo, family, flags & ~(TR_ENV_PAIR |
-						       TR_ENV_TRACE));
+	made = shared_topo(family, topo_flags);
+	if (made) {
+		err = tr_topo_reuse(&e->topo, made, topo_flags);
+		if (err)
+			tr_log("the shared topology is not usable: a new one");
+	}
+	if (err)
+		err = tr_topo_init(&e->topo, family, topo_flags);
 	if (err)
 		return err;
 	err = flags & TR_ENV_PAIR ? tr_env_connect(e) : 0;
@@ -69,10 +113,18 @@ int tr_env_init(struct tr_env *e, int family, unsigned int flags)
 	return 0;
 }
 
+/*
+ * Abortively: a socket the test left with data or a FIN to send would
+ * send it after the test, into the next one's topology
+ */
 static void close_fd(int *fd)
 {
-	if (*fd >= 0)
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (*fd >= 0) {
+		setsockopt(*fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		close(*fd);
+	}
 	*fd = -1;
 }
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rtnetlink: veths, links, addresses, routes, neighbours, and waiting for
- * a link to come up. Each request is acknowledged before it returns; the
- * kernel's answer is the errno. The header gives the ip(8) command each
- * function stands for.
+ * a link to come up; and the generic netlink family tcp_metrics. Each
+ * request is acknowledged before it returns; the kernel's answer is the
+ * errno. The header gives the ip(8) command each function stands for.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -16,11 +16,13 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <linux/genetlink.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/tcp_metrics.h>
 #include <linux/veth.h>
 
 #include "tcp_repair.h"
@@ -36,6 +38,7 @@ struct nl_msg {
 		struct ifaddrmsg ifa;
 		struct rtmsg rt;
 		struct ndmsg nd;
+		struct genlmsghdr genl;
 	};
 	char attrs[256];
 };
@@ -291,9 +294,9 @@ int tr_nl_addr(int nl, enum tr_nl_cmd cmd, const struct sockaddr_storage *a,
 						  "adding an address");
 }
 
-static int route(int nl, enum tr_nl_cmd cmd, int type,
-		 const struct sockaddr_storage *dst, int plen, const char *dev,
-		 int rto_min_ms)
+static int route_req(int nl, enum tr_nl_cmd cmd, int type,
+		     const struct sockaddr_storage *dst, int plen,
+		     const char *dev, int rto_min_ms)
 {
 	struct rtattr *metrics;
 	uint32_t lock = 1 << RTAX_RTO_MIN, rto_min = rto_min_ms;
@@ -338,14 +341,14 @@ static int route(int nl, enum tr_nl_cmd cmd, int type,
 int tr_nl_route(int nl, enum tr_nl_cmd cmd, int type,
 		const struct sockaddr_storage *dst, int plen, const char *dev)
 {
-	return route(nl, cmd, type, dst, plen, dev, 0);
+	return route_req(nl, cmd, type, dst, plen, dev, 0);
 }
 
 int tr_nl_route_rto(int nl, enum tr_nl_cmd cmd,
 		    const struct sockaddr_storage *dst, int plen,
 		    const char *dev, int rto_min_ms)
 {
-	return route(nl, cmd, RTN_UNICAST, dst, plen, dev, rto_min_ms);
+	return route_req(nl, cmd, RTN_UNICAST, dst, plen, dev, rto_min_ms);
 }
 
 int tr_nl_neigh(int nl, const struct sockaddr_storage *a, const char *mac,
@@ -461,5 +464,71 @@ int tr_nl_link_wait(int ns, const char *name, int timeout_ms)
 		tr_log("%s is not running after %d ms", name, timeout_ms);
 	else
 		tr_log("waiting for %s: %s", name, strerror(-err));
+	return err;
+}
+
+/* The id of the generic netlink family @name, asking on @fd; or -errno */
+static int genl_family(int fd, const char *name)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	union {
+		struct nlmsghdr nh;
+		char buf[4096];
+	} ans;
+	struct nlmsghdr *nh;
+	struct rtattr *rta;
+	struct nl_msg m;
+	ssize_t n;
+	int len;
+
+	nl_init(&m, GENL_ID_CTRL, 0, sizeof(m.genl));
+	m.genl.cmd = CTRL_CMD_GETFAMILY;
+	m.genl.version = 1;
+	nl_str(&m, CTRL_ATTR_FAMILY_NAME, name);
+	if (sendto(fd, &m, m.nh.nlmsg_len, 0, (struct sockaddr *)&sa,
+		   sizeof(sa)) < 0)
+		return -errno;
+	do {
+		n = recv(fd, &ans, sizeof(ans), 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	nh = &ans.nh;
+	if (!NLMSG_OK(nh, n))
+		return -EIO;
+	if (nh->nlmsg_type == NLMSG_ERROR)
+		return ((struct nlmsgerr *)NLMSG_DATA(nh))->error ?: -EIO;
+	len = nh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+	rta = (struct rtattr *)((char *)NLMSG_DATA(nh) + GENL_HDRLEN);
+	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
+		if (rta->rta_type == CTRL_ATTR_FAMILY_ID)
+			return *(uint16_t *)RTA_DATA(rta);
+	return -ENOENT;
+}
+
+int tr_nl_tcp_metrics_flush(int ns)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct nl_msg m;
+	int fd, id, err;
+
+	fd = tr_ns_socket(ns, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+			  NETLINK_GENERIC);
+	if (fd < 0)
+		return fd;
+	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
+	id = err ?: genl_family(fd, TCP_METRICS_GENL_NAME);
+	if (id < 0) {
+		tr_log("generic netlink family %s: %s", TCP_METRICS_GENL_NAME,
+		       strerror(-id));
+		close(fd);
+		return id;
+	}
+	/* No address: every entry of the namespace */
+	nl_init(&m, id, 0, sizeof(m.genl));
+	m.genl.cmd = TCP_METRICS_CMD_DEL;
+	m.genl.version = TCP_METRICS_GENL_VERSION;
+	err = nl_talk(fd, &m, "flushing tcp_metrics");
+	close(fd);
 	return err;
 }

@@ -134,6 +134,39 @@ static int table_fn(void *arg)
 	return 0;
 }
 
+/* Sockets of /proc/net/tcp and tcp6 in any state but TIME_WAIT */
+static int busy_fn(void *arg)
+{
+	static const char *const files[] = {
+		"/proc/self/net/tcp", "/proc/self/net/tcp6",
+	};
+	unsigned int st, i;
+	char line[512];
+	int busy = 0;
+	FILE *f;
+
+	(void)arg;
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		f = fopen(files[i], "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			/* a FIN_WAIT2 without its process is a TIME_WAIT */
+			if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%*x %*[0-9A-Fa-f]:%*x %x",
+				   &st) == 1 &&
+			    st != TR_TIME_WAIT && st != TR_FIN_WAIT2)
+				busy++;
+		}
+		fclose(f);
+	}
+	return busy;
+}
+
+int tr_tcp_busy(int ns)
+{
+	return tr_ns_run(ns, busy_fn, NULL);
+}
+
 int tr_tcp_table_has(int ns, uint16_t port, int state)
 {
 	struct table_args a = { port, state };

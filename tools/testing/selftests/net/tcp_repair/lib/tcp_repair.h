@@ -164,6 +164,8 @@ int tr_nl_route(int nl, enum tr_nl_cmd cmd, int type,
 int tr_nl_route_rto(int nl, enum tr_nl_cmd cmd,
 		    const struct sockaddr_storage *dst, int plen,
 		    const char *dev, int rto_min_ms);
+/* ip tcp_metrics flush all, in @ns */
+int tr_nl_tcp_metrics_flush(int ns);
 /* ip neigh replace ADDR lladdr MAC dev DEV nud permanent */
 int tr_nl_neigh(int nl, const struct sockaddr_storage *a, const char *mac,
 		const char *dev);
@@ -231,6 +233,17 @@ struct tr_topo {
 };
 
 int tr_topo_init(struct tr_topo *t, int family, unsigned int flags);
+/*
+ * The namespaces of a topology @made by tr_topo_init() earlier, used again
+ * (for another test): @t has references and netlink sockets of its own,
+ * addresses, routes and neighbour entries are back as tr_topo_init() set
+ * them, no TCP socket of an earlier user is left that could still send
+ * anything (-EBUSY if some are after TR_ARRIVAL_TIMEOUT), and TCP knows
+ * of the paths what it knew then (tcp_metrics). @flags: whether sockets
+ * are TR_TOPO_MAPPED.
+ */
+int tr_topo_reuse(struct tr_topo *t, const struct tr_topo *made,
+		  unsigned int flags);
 void tr_topo_fini(struct tr_topo *t);
 /* What sockets on @t use: their family and the addresses they see */
 int tr_topo_sock_family(const struct tr_topo *t);
@@ -265,6 +278,11 @@ int tr_topo_switch(struct tr_topo *t);
  * "Ip6OutNoRoutes"... Its value, or -errno.
  */
 long tr_mib(int ns, const char *name);
+/*
+ * TCP sockets of @ns that may still send something: any but TIME_WAIT
+ * (and FIN_WAIT2 without a process, which is one). Their number, or -errno.
+ */
+int tr_tcp_busy(int ns);
 /* 1 if /proc/net/tcp or tcp6 of @ns has a socket on local @port in @state */
 int tr_tcp_table_has(int ns, uint16_t port, int state);
 /* Until it has one: 0, or -ETIMEDOUT */
@@ -499,8 +517,22 @@ struct tr_env {
 #define TR_ENV_PAIR	0x100	/* connect peer and origin */
 #define TR_ENV_TRACE	0x200	/* a trace instance, if tracefs allows */
 
-/* @flags: TR_TOPO_* and TR_ENV_*; everything is undone on failure */
+/*
+ * @flags: TR_TOPO_* and TR_ENV_*; everything is undone on failure. The
+ * topology is the one tr_env_share() made for @family, if any and if
+ * nothing of an earlier test is still active in it, reset; otherwise a
+ * new one.
+ */
 int tr_env_init(struct tr_env *e, int family, unsigned int flags);
+/*
+ * A topology of @family (and TR_TOPO_GUEST in @flags) for all the tests
+ * of a program, which they use one after the other (tr_env_init()): made
+ * before the harness forks them, from a constructor. Making three
+ * namespaces and two veths for each test took most of a test's time
+ * under emulation, and more on debug kernels. Its namespaces go with the
+ * program.
+ */
+int tr_env_share(int family, unsigned int flags);
 void tr_env_fini(struct tr_env *e);
 /* The peer connects to the service address in origin (TR_ENV_PAIR) */
 int tr_env_connect(struct tr_env *e);

@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -47,6 +48,15 @@ static const struct link {
 	{ TR_PEER, TR_TARGET, "p-t", MAC_PEER_T, "t-p", MAC_TARGET },
 	{ TR_GUEST, TR_ORIGIN, "g-o", MAC_GUEST_O, "o-g", MAC_ORIGIN_G },
 	{ TR_GUEST, TR_TARGET, "g-t", MAC_GUEST_T, "t-g", MAC_TARGET_G },
+};
+
+/* The address of each outer end, and the migrating address it talks to */
+static const enum tr_host outer_host[TR_NS_NR] = {
+	[TR_PEER] = TR_CLIENT, [TR_GUEST] = TR_BACKEND,
+};
+
+static const enum tr_host migrating[TR_NS_NR] = {
+	[TR_PEER] = TR_SERVICE, [TR_GUEST] = TR_RELAY,
 };
 
 /* The links of @t: two, or four with a guest */
@@ -256,9 +266,6 @@ static int topo_links(struct tr_topo *t)
  */
 static int topo_hosts(struct tr_topo *t)
 {
-	static const enum tr_host outer_host[TR_NS_NR] = {
-		[TR_PEER] = TR_CLIENT, [TR_GUEST] = TR_BACKEND,
-	};
 	const struct link *l;
 	unsigned int i;
 	int err;
@@ -370,6 +377,136 @@ int tr_topo_init(struct tr_topo *t, int family, unsigned int flags)
 	err = err ?: wait_home(t, TR_ORIGIN);
 	err = err ?: topo_warm(t, TR_PEER, TR_CLIENT, TR_SERVICE);
 	if (!err && flags & TR_TOPO_GUEST)
+		err = topo_warm(t, TR_GUEST, TR_BACKEND, TR_RELAY);
+	if (err)
+		tr_topo_fini(t);
+	return err;
+}
+
+static int has_addr_fn(void *arg)
+{
+	const struct sockaddr_storage *a = arg;
+	int fd, ret;
+
+	fd = socket(a->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	ret = !bind(fd, (const struct sockaddr *)a, tr_addr_len(a));
+	close(fd);
+	return ret;
+}
+
+/*
+ * ip addr add|del HOST/PLEN dev lo in @ns, unless it is there already, or
+ * gone already. (Replacing an IPv6 address that is there left it without
+ * local delivery on 6.12.)
+ */
+static int lo_addr_set(struct tr_topo *t, enum tr_ns ns, enum tr_nl_cmd cmd,
+		       enum tr_host h)
+{
+	struct sockaddr_storage a;
+	int there;
+
+	host_addr(t, h, &a);
+	there = tr_ns_run(t->ns[ns], has_addr_fn, &a);
+	if (there < 0)
+		return there;
+	if (there ? cmd == TR_NL_ADD : cmd == TR_NL_DEL)
+		return 0;
+	return lo_addr(t, ns, cmd, h);
+}
+
+/*
+ * Back to what tr_topo_init() made: the migrating addresses in origin
+ * only, every route and neighbour entry as it was first set (the tests
+ * isolate, switch and block paths)
+ */
+static int topo_reset(struct tr_topo *t)
+{
+	const struct link *l;
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < TR_NS_NR && !err; i++) {
+		if (i != TR_PEER &&
+		    (i != TR_GUEST || !(t->flags & TR_TOPO_GUEST)))
+			continue;
+		err = lo_addr_set(t, TR_TARGET, TR_NL_DEL, migrating[i]);
+		err = err ?: lo_addr_set(t, TR_ORIGIN, TR_NL_ADD, migrating[i]);
+		err = err ?: dev_route(t, i, TR_NL_REPLACE, migrating[i],
+				       link_of(i, TR_ORIGIN)->name);
+	}
+	for (i = 0; i < nlinks(t) && !err; i++) {
+		l = &links[i];
+		err = dev_route(t, l->host, TR_NL_REPLACE, outer_host[l->outer],
+				l->host_name);
+		err = err ?: neigh(t, l->host, outer_host[l->outer], l->mac,
+				   l->host_name);
+		err = err ?: neigh(t, l->outer, migrating[l->outer],
+				   l->host_mac, l->name);
+	}
+	t->service_in = TR_ORIGIN;
+	return err ?: wait_home(t, TR_ORIGIN);
+}
+
+/* Until no TCP socket is left in @t but TIME_WAIT ones, which send nothing */
+static int topo_quiet(struct tr_topo *t, int timeout_ms)
+{
+	int64_t deadline = tr_now_ms() + timeout_ms;
+	int i, n, busy;
+
+	for (;;) {
+		for (i = 0, busy = 0; i < TR_NS_NR; i++) {
+			if (t->ns[i] < 0)
+				continue;
+			n = tr_tcp_busy(t->ns[i]);
+			if (n < 0)
+				return n;
+			busy += n;
+		}
+		if (!busy)
+			return 0;
+		if (tr_now_ms() > deadline) {
+			tr_log("%d TCP sockets still active after %d ms",
+			       busy, timeout_ms);
+			return -EBUSY;
+		}
+		tr_msleep(2);
+	}
+}
+
+int tr_topo_reuse(struct tr_topo *t, const struct tr_topo *made,
+		  unsigned int flags)
+{
+	unsigned int i;
+	int err = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->family = made->family;
+	t->flags = (made->flags & TR_TOPO_GUEST) | (flags & TR_TOPO_MAPPED);
+	t->service_in = TR_ORIGIN;
+	for (i = 0; i < TR_NS_NR; i++) {
+		t->ns[i] = -1;
+		t->nl[i] = -1;
+	}
+	for (i = 0; i < TR_NS_NR && !err; i++) {
+		if (made->ns[i] < 0)
+			continue;
+		t->ns[i] = fcntl(made->ns[i], F_DUPFD_CLOEXEC, 0);
+		err = t->ns[i] < 0 ? -errno : 0;
+		if (!err) {
+			t->nl[i] = tr_nl_open(t->ns[i]);
+			err = t->nl[i] < 0 ? t->nl[i] : 0;
+		}
+	}
+	err = err ?: topo_reset(t);
+	err = err ?: topo_quiet(t, TR_ARRIVAL_TIMEOUT);
+	/* What TCP learnt of the paths goes too; target learns it again */
+	for (i = 0; i < TR_NS_NR && !err; i++)
+		if (t->ns[i] >= 0)
+			err = tr_nl_tcp_metrics_flush(t->ns[i]);
+	err = err ?: topo_warm(t, TR_PEER, TR_CLIENT, TR_SERVICE);
+	if (!err && t->flags & TR_TOPO_GUEST)
 		err = topo_warm(t, TR_GUEST, TR_BACKEND, TR_RELAY);
 	if (err)
 		tr_topo_fini(t);
