@@ -4,15 +4,17 @@
  * fails, or the harness kills its process group on timeout, in the middle
  * of anything), it leaves no network namespace, veth or process behind.
  *
- * A victim process plays a test: in its own process group, as under the
- * harness, it builds what the tests build (lib/topo.c's namespaces and
- * veths, a connection, a trace instance: lib/env.c's fixture), then ends
- * one of those ways. The test, a child subreaper in a network namespace of its
- * own, watches the victim's file descriptors for the namespaces it holds,
- * and once the victim is gone checks that no process, file descriptor or
- * mount refers to any of them any more (the kernel then frees them and the
- * veths inside), that none of its processes survived, and that no link
- * appeared next to the test.
+ * A victim process plays a test program: in its own process group, as
+ * under the harness, it builds what the programs build (the topology they
+ * share among their tests, tr_env_share(): lib/topo.c's namespaces and
+ * veths) and what their tests build (lib/env.c's fixture: that topology
+ * reset, a connection, a trace instance), then ends one of those ways.
+ * The test, a child subreaper in a network namespace of its own, watches
+ * the victim's file descriptors for the namespaces it holds, and once the
+ * victim is gone checks that no process, file descriptor or mount refers
+ * to any of them any more (the kernel then frees them and the veths
+ * inside), that none of its processes survived, and that no link appeared
+ * next to the test.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -195,6 +197,8 @@ static void victim(int family, enum fate fate, int out)
 	report_fd = out;
 	if (fate == FATE_SETUP_FAILS)
 		fd_limit();
+	/* As a program does before its tests (if it fails, they do without) */
+	tr_env_share(family, 0);
 	do {
 		err = tr_env_init(&k, family, TR_ENV_PAIR | TR_ENV_TRACE);
 		if (err) {

@@ -42,6 +42,16 @@ FIXTURE_VARIANT_ADD(freeze, ipv6) {
 	.family = AF_INET6,
 };
 
+/*
+ * One topology per family for all the tests, made before the harness forks
+ * them; each test gets it back reset (lib/env.c)
+ */
+static void __attribute__((constructor)) share_topologies(void)
+{
+	tr_env_share(AF_INET, 0);
+	tr_env_share(AF_INET6, 0);
+}
+
 FIXTURE_SETUP(freeze)
 {
 	int err = tr_env_init(&self->env, variant->family,

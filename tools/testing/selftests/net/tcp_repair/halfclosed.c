@@ -108,6 +108,16 @@ FIXTURE_VARIANT_ADD(halfclosed, mapped_freeze_friendly) {
 	.mapped = true,
 };
 
+/*
+ * One topology per family for all the tests, made before the harness forks
+ * them; each test gets it back reset (lib/env.c)
+ */
+static void __attribute__((constructor)) share_topologies(void)
+{
+	tr_env_share(AF_INET, 0);
+	tr_env_share(AF_INET6, 0);
+}
+
 FIXTURE_SETUP(halfclosed)
 {
 	int err;
