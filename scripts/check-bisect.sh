@@ -71,8 +71,11 @@ for ((i = nk; i < ${#series[@]}; i++)); do
 	# The library too, which no program may use yet
 	if grep -q '^LIB[[:space:]]*:=[[:space:]]*$(LIBDIR)/' "$wt/$SUITE/Makefile"; then
 		lib=$(sed -n 's/^LIB[[:space:]]*:=[[:space:]]*$(LIBDIR)\///p' "$wt/$SUITE/Makefile")
+		# OUTPUT: lib.mk sets it only at make level 0, and make bisect
+		# runs this from the top-level Makefile
 		make -s -C "$wt/$SUITE" KHDR_INCLUDES="-isystem $hdr/usr/include" \
-			CC="gcc -Werror" "$wt/$SUITE/lib/$lib" >&2 ||
+			OUTPUT="$wt/$SUITE" CC="gcc -Werror" \
+			"$wt/$SUITE/lib/$lib" >&2 ||
 			die "the suite's library does not build after ${p##*/}"
 	fi
 	progs=$(sed -n 's/^net\/tcp_repair://p' "$inst/kselftest-list.txt" | sort)
