@@ -5,7 +5,9 @@
 #   make          build the patched kernel, run the suite on it
 #   make check    static checks, then the suite on the unpatched kernel
 #                 (exactly the expected failures) and on the patched one
-#                 (everything passes), and one program through virtme-ng
+#                 (everything passes), criu_migrate.sh on both (passes,
+#                 or skips where criu cannot run), and one program through
+#                 virtme-ng
 #   make check-all  make check for 6.12 and mainline (CI_BASES), one
 #                 closing line: the test command of CI
 #   make bisect   every prefix of the series: the kernel builds after each
@@ -77,10 +79,14 @@ run-patched: src
 	@scripts/suite-run.sh patched
 
 # The static checks, then both kernels (one tree, switched between them),
-# then the suite on each and one program through virtme-ng; every step
-# runs even when an earlier one fails, then the summary counts them (the
-# static checks as one). FLAVOURS=patched leaves the unpatched kernel out.
+# then the suite on each, followed in the same guest by CHECK_EXTRA (criu
+# dumping and restoring real processes: it must pass on both kernels, or
+# skip where criu cannot run), and one program through virtme-ng; every
+# step runs even when an earlier one fails, then the summary counts them
+# (the static checks as one). FLAVOURS=patched leaves the unpatched kernel
+# out.
 FLAVOURS ?= base patched
+CHECK_EXTRA ?= criu_migrate.sh
 check: src
 	@mkdir -p build/results
 	@rm -f build/results/$(BASE)-*.summary build/results/$(BASE)-base/summary \
@@ -90,8 +96,9 @@ check: src
 	else echo "0 1" > build/results/$(BASE)-static.summary; rc=1; fi; \
 	for f in $(FLAVOURS); do scripts/kernel-build.sh $$f || rc=1; done; \
 	for f in $(FLAVOURS); do \
-		if [ $$f = base ]; then scripts/suite-run.sh base $(EXPECTED) || rc=1; \
-		else scripts/suite-run.sh $$f || rc=1; fi; \
+		if [ $$f = base ]; then exp=$(EXPECTED); else exp=; fi; \
+		EXTRA_TESTS="$(CHECK_EXTRA)" DIRECT_TIMEOUT=900 \
+			scripts/suite-run.sh $$f $$exp || rc=1; \
 	done; \
 	case " $(FLAVOURS) " in *" patched "*) scripts/check-vng.sh || rc=1 ;; esac; \
 	FLAVOURS="$(FLAVOURS)" scripts/summary.sh || rc=1; \

@@ -192,7 +192,10 @@ suite_inst()
 # A program that run_kselftest.sh does not list (migrate_iperf3, installed
 # but not run by default), or any program when PROG_ARGS is set (harness
 # options: "-v ipv4", "-r migrate.ipv4.iperf3"), runs directly, with the
-# suite's timeout, its output wrapped the way run_kselftest.sh wraps it.
+# suite's timeout (DIRECT_TIMEOUT overrides it), its output wrapped the way
+# run_kselftest.sh wraps it, exit 4 reported as a skip. EXTRA_TESTS names
+# programs run that way after the others (after the whole suite when no
+# program is given): make check's criu_migrate.sh.
 suite_cmd()
 {
 	suite_cmd_run "$@"
@@ -213,7 +216,11 @@ suite_cmd_run()
 			direct+=("$t")
 		fi
 	done
+	for t in ${EXTRA_TESTS:-}; do
+		direct+=("$t")
+	done
 	timeout=${KSFT_TIMEOUT:-$(sed -n 's/^timeout=//p' "$inst/net/tcp_repair/settings" 2>/dev/null)}
+	timeout=${DIRECT_TIMEOUT:-$timeout}
 	echo "cd '$inst' || exit 1"
 	echo 'rc=${rc:-0}'
 	if [ $# -eq 0 ] || [ ${#listed[@]} -gt 0 ]; then
@@ -226,7 +233,9 @@ suite_cmd_run()
 		echo "echo '# selftests: net/tcp_repair: $t'"
 		echo "(cd net/tcp_repair && timeout -k 5 ${timeout:-45} ./$t ${PROG_ARGS:-}) 2>&1 | sed 's/^/# /'"
 		echo 's=${PIPESTATUS[0]}'
-		echo "if [ \$s -eq 0 ]; then echo 'ok 1 selftests: net/tcp_repair: $t'; else echo \"not ok 1 selftests: net/tcp_repair: $t # exit=\$s\"; rc=1; fi"
+		echo "if [ \$s -eq 0 ]; then echo 'ok 1 selftests: net/tcp_repair: $t'"
+		echo "elif [ \$s -eq 4 ]; then echo 'ok 1 selftests: net/tcp_repair: $t # SKIP'"
+		echo "else echo \"not ok 1 selftests: net/tcp_repair: $t # exit=\$s\"; rc=1; fi"
 	done
 }
 

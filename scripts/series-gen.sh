@@ -115,6 +115,7 @@ awk -v splitf="${SPLIT#"$TOP"/}" '
 	FNR == NR { files[++n] = $0; next }
 	/^[[:space:]]*(#|$)/ { next }
 	$1 == "patch" && NF == 2 { name = $2; order[++np] = name; next }
+	$1 == "local" && NF == 1 { name = "-local"; next }
 	name == "" { printf "%s:%d: a path before any \"patch\" line\n", splitf, FNR > "/dev/stderr"; bad = 1; next }
 	{
 		pat = $1; hit = 0; optional = sub(/^\?/, "", pat)
@@ -140,6 +141,8 @@ awk -v splitf="${SPLIT#"$TOP"/}" '
 		for (k = 1; k <= np; k++)
 			for (i = 1; i <= n; i++)
 				if (taken[i] == order[k]) printf "%s\t%s\n", order[k], files[i]
+		for (i = 1; i <= n; i++)
+			if (taken[i] == "-local") printf "-local\t%s\n", files[i]
 	}' "$tmp/files" "$SPLIT" > "$tmp/plan" || die "$SPLIT does not share out the suite's files"
 mapfile -t names < <(awk '$1 == "patch" && NF == 2 { print $2 }' "$SPLIT")
 
@@ -199,6 +202,7 @@ for name in "${names[@]}"; do
 	# what is still to come: files, and programs whose source is
 	sort -u "$tmp/present" > "$tmp/present.s"
 	comm -23 <(sort -u "$tmp/files") "$tmp/present.s" > "$tmp/absent"
+	sort -u "$tmp/absent" > "$tmp/absent.s"
 	for p in $programs; do
 		grep -qxF "$p.c" "$tmp/absent" && echo "$p" >> "$tmp/absent"
 	done
@@ -215,8 +219,15 @@ for name in "${names[@]}"; do
 	fi
 	parent=$(g commit-tree "$(g write-tree)" -p "$parent" -m "$(msg "$name")")
 done
-[ ! -s "$tmp/absent" ] || die "internal: files left after the last selftests patch"
-cmp -s <(g show ":$SUITE/Makefile") "$TOP/$SUITE/Makefile" ||
+# What is left is this repository's own (the split file's "local" part)
+awk -F'\t' '$1 == "-local" { print $2 }' "$tmp/plan" | sort -u > "$tmp/local"
+for p in $programs; do
+	grep -qxF "$p.c" "$tmp/local" && echo "$p" >> "$tmp/local"
+done
+[ -z "$(comm -23 "$tmp/absent.s" <(sort -u "$tmp/local"))" ] ||
+	die "internal: files left after the last selftests patch"
+trim "$TOP/$SUITE/Makefile" "$tmp/local" > "$tmp/trimmed"
+cmp -s <(g show ":$SUITE/Makefile") "$tmp/trimmed" ||
 	die "internal: the last selftests patch does not give the suite's Makefile"
 
 # Documentation, when the document exists.

@@ -12,10 +12,16 @@
  * orderly end. A failure names its reason: stall, reset, byte mismatch,
  * timeout or migration.
  *
- * The relay migrates the way passt does (lib/relay.c): TCP_TIMESTAMP is
- * read once, at dump time, and the originals stay open in repair mode
- * after the copies went live. A kernel whose frozen originals still
- * transmit (retransmissions with a clock ahead of the copy's) fails it.
+ * The relay migrates with passt's recipe (lib/relay.c, lib/repair.c).
+ * Source: repair mode on for every socket first, then per socket TCP_INFO,
+ * TCP_MAXSEG, TCP_TIMESTAMP, TCP_REPAIR_WINDOW, the send queue and then
+ * the receive queue with their sequences, each read once. Target:
+ * SO_REUSEADDR, repair on, bind, TCP_TIMESTAMP, the sequences, connect,
+ * the queues, the options, TCP_REPAIR_WINDOW, TCP_REPAIR_OFF, then the
+ * data that was never sent. The originals stay open in repair mode after
+ * the copies went live, until the end of the run. A kernel whose frozen
+ * originals still transmit (retransmissions with a clock ahead of the
+ * copy's) fails it.
  *
  * migrate_iperf3.c runs the same migrations under iperf3.
  */
