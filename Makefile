@@ -5,9 +5,9 @@
 #   make          build the patched kernel, run the suite on it
 #   make check    static checks, then the suite on the unpatched kernel
 #                 (exactly the expected failures) and on the patched one
-#                 (everything passes), criu_migrate.sh on both (passes,
-#                 or skips where criu cannot run), and one program through
-#                 virtme-ng
+#                 (everything passes), criu_migrate.sh on both (must
+#                 pass; not on mainline, which criu 3.17 refuses), and one
+#                 program through virtme-ng
 #   make check-all  make check for 6.12 and mainline (CI_BASES), one
 #                 closing line: the test command of CI
 #   make bisect   every prefix of the series: the kernel builds after each
@@ -80,13 +80,18 @@ run-patched: src
 
 # The static checks, then both kernels (one tree, switched between them),
 # then the suite on each, followed in the same guest by CHECK_EXTRA (criu
-# dumping and restoring real processes: it must pass on both kernels, or
-# skip where criu cannot run), and one program through virtme-ng; every
-# step runs even when an earlier one fails, then the summary counts them
-# (the static checks as one). FLAVOURS=patched leaves the unpatched kernel
-# out.
+# dumping and restoring real processes: it must pass on both kernels), and
+# one program through virtme-ng; every step runs even when an earlier one
+# fails, then the summary counts them (the static checks as one).
+# FLAVOURS=patched leaves the unpatched kernel out. Debian 12's criu 3.17
+# refuses kernels from 6.13 on (`criu check`: vDSO layout), so mainline
+# runs no criu; where it is run, a skip fails the check like any other.
 FLAVOURS ?= base patched
+ifeq ($(BASE),mainline)
+CHECK_EXTRA ?=
+else
 CHECK_EXTRA ?= criu_migrate.sh
+endif
 check: src
 	@mkdir -p build/results
 	@rm -f build/results/$(BASE)-*.summary build/results/$(BASE)-base/summary \

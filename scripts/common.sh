@@ -231,7 +231,7 @@ suite_cmd_run()
 	fi
 	for t in "${direct[@]}"; do
 		echo "echo '# selftests: net/tcp_repair: $t'"
-		echo "(cd net/tcp_repair && timeout -k 5 ${timeout:-45} ./$t ${PROG_ARGS:-}) 2>&1 | sed 's/^/# /'"
+		echo "(cd net/tcp_repair && timeout -k 5 ${timeout:-45} ./$t ${PROG_ARGS:-}) 2>&1 | sed -u 's/^/# /'"
 		echo 's=${PIPESTATUS[0]}'
 		echo "if [ \$s -eq 0 ]; then echo 'ok 1 selftests: net/tcp_repair: $t'"
 		echo "elif [ \$s -eq 4 ]; then echo 'ok 1 selftests: net/tcp_repair: $t # SKIP'"
