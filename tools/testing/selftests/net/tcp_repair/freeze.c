@@ -429,6 +429,40 @@ TEST_F_TIMEOUT(freeze, refreeze_after_restore, TEST_TIMEOUT)
 }
 
 /*
+ * Nothing of the freeze outlives the connection: a frozen socket that is
+ * disconnected (connect() with AF_UNSPEC) and listens, still in repair
+ * mode, hands out children that process their input like any socket
+ * accepted in repair mode. A FIN is the probe: it takes the slow path,
+ * where a frozen socket drops it.
+ */
+TEST_F_TIMEOUT(freeze, listen_after_freeze, TEST_TIMEOUT)
+{
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	struct tr_env *e = &self->env;
+	int c, a;
+
+	ASSERT_EQ(0, tr_repair(e->origin, TCP_REPAIR_ON));
+	ASSERT_EQ(0, connect(e->origin, &unspec, sizeof(unspec)));
+	if (listen(e->origin, 1)) {
+		if (errno == EINVAL)
+			SKIP(return, "this kernel refuses listen() after a disconnect");
+		ASSERT_EQ(0, -errno);
+	}
+	ASSERT_EQ(0, tr_connect_to(e->origin, e->topo.ns[TR_PEER], NULL,
+				   TR_NONBLOCK, &c, &a));
+	ASSERT_EQ(0, shutdown(c, SHUT_WR));
+	EXPECT_EQ(0, tr_wait_state(a, TR_CLOSE_WAIT, TR_ARRIVAL_TIMEOUT))
+		TH_LOG("the child is %s", tr_state_str(tr_tcp_state(a)));
+
+	/* An orderly end, out of repair mode */
+	ASSERT_EQ(0, tr_repair(a, TCP_REPAIR_OFF));
+	ASSERT_EQ(0, close(a));
+	EXPECT_EQ(0, tr_recv_eof(c, TR_ARRIVAL_TIMEOUT));
+	EXPECT_EQ(0, tr_sock_error(c));
+	ASSERT_EQ(0, close(c));
+}
+
+/*
  * Garbage for a frozen socket. None of it is accepted by a socket outside
  * repair mode either, so nothing may change on any kernel.
  */
