@@ -1872,6 +1872,28 @@ static bool conn_ports(const struct conn *c, int a, int b)
 }
 
 /*
+ * Before 6.10, the event has no reason, and shows the listener's own
+ * addresses when a listener answered a segment that found no connection:
+ * a late duplicate if every connection on that port ended in order.
+ */
+static bool listener_answer(const struct group *g, const char *line)
+{
+	const char *p = strstr(line, " sport=");
+	int port = p ? atoi(p + 7) : 0, n = 0, i;
+
+	if (strstr(line, " reason=") || !strstr(line, "state=TCP_LISTEN"))
+		return false;
+	for (i = 0; i < NCONN; i++) {
+		if (g->c[i].aport != port || g->c[i].skip)
+			continue;
+		if (g->c[i].v.reason[0])
+			return false;
+		n++;
+	}
+	return n > 0;
+}
+
+/*
  * The RSTs sent since the last call, logged and cleared. Returns how many
  * of them answered, for want of a socket, a segment of a connection that
  * ended in order on both sides (its case passed): a late duplicate, which
@@ -1900,6 +1922,10 @@ static int trace_rsts(struct group *g, const char *when)
 		       strstr(line, "tcp_send_reset:") + 15 : line);
 		a = trace_port(line, "src=");
 		b = trace_port(line, "dest=");
+		if (listener_answer(g, line)) {
+			late++;
+			continue;
+		}
 		if (!strstr(line, "reason=NO_SOCKET"))
 			continue;
 		for (i = 0; i < NCONN; i++)
