@@ -1889,19 +1889,21 @@ static bool conn_ports(const struct conn *c, int a, int b)
 }
 
 /*
- * Before 6.10, the event has no reason, and shows the listener's own
- * addresses when a listener answered a segment that found no connection:
- * a late duplicate if every connection on that port ended in order.
+ * When a listener (the app's, or the peer's for SYN_SENT) answers a
+ * segment that found no connection, the event shows the listener's own
+ * addresses (and, before 6.10, no reason): a late duplicate if every
+ * connection on that port ended in order.
  */
 static bool listener_answer(const struct group *g, const char *line)
 {
-	const char *p = strstr(line, " sport=");
-	int port = p ? atoi(p + 7) : 0, n = 0, i;
+	const char *p = strstr(line, " sport=");	/* before 6.10 */
+	int port = p ? atoi(p + 7) : trace_port(line, "src="), n = 0, i;
 
-	if (strstr(line, " reason=") || !strstr(line, "state=TCP_LISTEN"))
+	if (!strstr(line, "state=TCP_LISTEN"))
 		return false;
 	for (i = 0; i < NCONN; i++) {
-		if (g->c[i].aport != port || g->c[i].skip)
+		if ((g->c[i].aport != port && g->c[i].pport != port) ||
+		    g->c[i].skip)
 			continue;
 		if (g->c[i].v.reason[0])
 			return false;
@@ -1974,7 +1976,7 @@ static bool failed(const struct group *g)
 static void group_run(struct group *g)
 {
 	int64_t t0 = tr_now_ms(), t;
-	char *p = g->fail.detail, *e = p + sizeof(g->fail.detail);
+	char *p, *e = g->fail.detail + sizeof(g->fail.detail);
 	int k, i, ns, silent = 0, late;
 	long traced;
 
@@ -2027,6 +2029,7 @@ static void group_run(struct group *g)
 		goto out;
 	}
 	late = trace_rsts(g, "at the end", &traced);
+	p = g->fail.detail + strlen(g->fail.detail);	/* after finish()'s */
 
 	/*
 	 * CRIU closes the dumped sockets in repair mode: silently, but those
@@ -2087,7 +2090,7 @@ static void group_run(struct group *g)
 		mib_log(ns_app, "app");
 		mib_log(ns_peer, "peer");
 	}
-	if (g->fail.detail[0])
+	if (g->fail.detail[0] && !g->fail.reason[0])
 		snprintf(g->fail.reason, sizeof(g->fail.reason), "rst");
 	goto out;
 app_lost:
