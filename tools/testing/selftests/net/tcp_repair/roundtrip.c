@@ -3,7 +3,8 @@
  * Dump an established connection with data queued both ways, close it in
  * repair mode, move its address to another namespace and restore it there:
  * both directions must go on byte-exact. Nothing reaches the socket while
- * it is dumped, so this holds with and without the repair-mode freeze.
+ * it is dumped, and no tail loss probe is due then (the dump waits for the
+ * first RTO), so this holds with and without the repair-mode freeze.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -80,6 +81,14 @@ TEST_F_TIMEOUT(roundtrip, established, TEST_TIMEOUT)
 	ASSERT_EQ(sizeof(from_origin),
 		  tr_send_all(e->origin, from_origin, sizeof(from_origin),
 			      TR_ARRIVAL_TIMEOUT));
+	/*
+	 * After the RTO, no loss probe is scheduled. Without the freeze, one
+	 * due while the dump has the send queue selected would mark all the
+	 * unsent data as sent, without sending it (tcp_write_xmit()'s repair
+	 * path), and leave nothing unsent to restore.
+	 */
+	ASSERT_EQ(0, tr_wait_ca_state(e->origin, TCP_CA_Loss,
+				      TR_RETRANS_TIMEOUT));
 	ASSERT_EQ(0, tr_tcp_info(e->origin, &before));
 
 	ASSERT_EQ(0, tr_dump(e->origin, &d));

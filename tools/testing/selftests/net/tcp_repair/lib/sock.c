@@ -403,6 +403,20 @@ int tr_wait_state(int fd, int state, int timeout_ms)
 	return err;
 }
 
+static int ca_state(int fd)
+{
+	struct tcp_info ti;
+	int err;
+
+	err = tr_tcp_info(fd, &ti);
+	return err ? err : ti.tcpi_ca_state;
+}
+
+int tr_wait_ca_state(int fd, int state, int timeout_ms)
+{
+	return wait_value(fd, ca_state, state, timeout_ms, "tcpi_ca_state");
+}
+
 static int closed_state(int fd)
 {
 	int state = tr_tcp_state(fd);

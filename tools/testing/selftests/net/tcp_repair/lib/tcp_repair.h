@@ -338,10 +338,11 @@ int tr_expect_data(int fd, const void *expect, size_t len, int timeout_ms);
 int tr_xfer(int from, int to, size_t len, uint32_t seed);
 /* The same both ways (@seed, @seed + 1), then nothing left in flight */
 int tr_exchange(int a, int b, size_t len, uint32_t seed);
-/* Bounded waits for SIOCOUTQ, SIOCINQ or tcpi_state to reach a value */
+/* Bounded waits for SIOCOUTQ, SIOCINQ, tcpi_state or tcpi_ca_state */
 int tr_wait_outq(int fd, int bytes, int timeout_ms);
 int tr_wait_inq(int fd, int bytes, int timeout_ms);
 int tr_wait_state(int fd, int state, int timeout_ms);
+int tr_wait_ca_state(int fd, int ca_state, int timeout_ms);
 /* A FIN_WAIT2, LAST_ACK... ends: CLOSE or TIME_WAIT */
 int tr_wait_closed(int fd, int timeout_ms);
 
